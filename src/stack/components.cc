@@ -1,0 +1,406 @@
+// Definitions of the stack's components and the set-up steps that follow start-up.
+#include "stack/components.h"
+
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <librdkafka/rdkafka.h>
+
+#include "base/error.h"
+#include "stack/http_probe.h"
+
+namespace sluice::stack {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kJava17 = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java";
+constexpr const char* kPgBin = "/usr/lib/postgresql/15/bin";
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) throw fatal_error(fmt::format("cannot read {}", file.string()));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+  std::ofstream out(file, std::ios::trunc);
+  out << text;
+  if (!out) throw fatal_error(fmt::format("cannot write {}", file.string()));
+}
+
+std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& vars) {
+  for (const auto& [key, value] : vars) {
+    std::string token = "@" + key + "@";
+    for (auto pos = text.find(token); pos != std::string::npos; pos = text.find(token, pos)) {
+      text.replace(pos, token.size(), value);
+      pos += value.size();
+    }
+  }
+  return text;
+}
+
+void say(const std::string& line) {
+  fmt::print(stderr, "  {}\n", line);
+}
+
+int run_quiet(std::vector<std::string> argv, const fs::path& log) {
+  return run_and_wait({std::move(argv), log, {}, {}, {}});
+}
+
+void apt_install(const stack_config& config, const std::vector<std::string>& packages) {
+  if (!config.install) {
+    throw fatal_error(fmt::format("missing packages {} (install them or drop --no-install)",
+                                  fmt::join(packages, " ")));
+  }
+  say(fmt::format("installing {} with apt-get", fmt::join(packages, " ")));
+  auto log = config.log_dir() / "install.log";
+  std::vector<std::string> argv = {"apt-get", "install", "-y", "-qq", "--no-install-recommends"};
+  argv.insert(argv.end(), packages.begin(), packages.end());
+  if (run_quiet(argv, log) != 0) {
+    run_quiet({"apt-get", "update", "-qq"}, log);
+    if (run_quiet(argv, log) != 0) {
+      throw fatal_error(
+          fmt::format("apt-get install {} failed; see {}", fmt::join(packages, " "), log.string()));
+    }
+  }
+}
+
+/// Resolves an engine's jars from its pom into lib/<engine>, once per pom content.
+void ensure_jars(const stack_config& config, const std::string& engine) {
+  auto pom = config.repo_root / "stack" / engine / "pom.xml";
+  auto dir = config.lib_dir() / engine;
+  auto stamp = dir / ".resolved-pom";
+  auto pom_text = read_text(pom);
+  if (fs::exists(stamp) && read_text(stamp) == pom_text) return;
+  say(fmt::format("downloading {} jars from Maven Central (first run only)", engine));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto log = config.log_dir() / ("mvn-" + engine + ".log");
+  int rc = run_quiet({"mvn", "-q", "-B", "-f", pom.string(), "dependency:copy-dependencies",
+                      "-DincludeScope=runtime", "-DoutputDirectory=" + dir.string()},
+                     log);
+  if (rc != 0) {
+    throw fatal_error(fmt::format("resolving {} jars with Maven failed; last lines of {}:\n{}",
+                                  engine, log.string(), tail_file(log, 20)));
+  }
+  write_text(stamp, pom_text);
+}
+
+std::vector<std::string> java_options_file(
+    const fs::path& file, const std::vector<std::pair<std::string, std::string>>& vars) {
+  std::vector<std::string> options;
+  std::istringstream lines(fill(read_text(file), vars));
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line[0] != '#') options.push_back(line);
+  }
+  return options;
+}
+
+bool kafka_ready(const stack_config& config) {
+  char err[256];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  auto bootstrap = fmt::format("{}:{}", config.host, config.kafka_port);
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+  rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) return false;
+  const rd_kafka_metadata_t* md = nullptr;
+  bool ok = rd_kafka_metadata(rk, 1, nullptr, &md, 3000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            md->broker_cnt > 0;
+  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_destroy(rk);
+  return ok;
+}
+
+std::string postgres_user() {
+  return getpwnam("postgres") ? "postgres" : "";
+}
+
+int psql(const stack_config& config, const std::string& sql,
+         const std::string& database = "postgres") {
+  return run_and_wait(
+      {{fs::path(kPgBin) / "psql", "-h", config.host, "-p", std::to_string(config.postgres_port),
+        "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql},
+       config.log_dir() / "postgres-setup.log",
+       {},
+       {},
+       postgres_user()});
+}
+
+}  // namespace
+
+std::string java_binary() {
+  if (access(kJava17, X_OK) == 0) return kJava17;
+  throw fatal_error(
+      "Java 17 is needed (Cassandra 5.0 runs on Java 17 only): install openjdk-17-jre-headless "
+      "or let `sluice up` install it (it needs apt)");
+}
+
+void ensure_prerequisites(const stack_config& config) {
+  std::vector<std::string> missing;
+  if (access(kJava17, X_OK) != 0) missing.push_back("openjdk-17-jre-headless");
+  if (system("command -v mvn >/dev/null 2>&1") != 0) missing.push_back("maven");
+  if (access((fs::path(kPgBin) / "postgres").c_str(), X_OK) != 0) missing.push_back("postgresql");
+  if (system("command -v python3 >/dev/null 2>&1") != 0) missing.push_back("python3-venv");
+  if (!missing.empty()) apt_install(config, missing);
+  java_binary();
+  ensure_jars(config, "kafka");
+  ensure_jars(config, "cassandra");
+
+  auto venv = config.repo_root / ".venv-tools";
+  auto requirements = config.repo_root / "stack" / "tools" / "requirements.txt";
+  auto stamp = venv / ".requirements";
+  if (!fs::exists(stamp) || read_text(stamp) != read_text(requirements)) {
+    say("creating the tools venv (.venv-tools) from PyPI");
+    auto log = config.log_dir() / "install.log";
+    if (run_quiet({"python3", "-m", "venv", venv.string()}, log) != 0 ||
+        run_quiet({(venv / "bin" / "pip").string(), "install", "-q", "-r", requirements.string()},
+                  log) != 0) {
+      throw fatal_error(fmt::format("creating .venv-tools failed; see {}", log.string()));
+    }
+    write_text(stamp, read_text(requirements));
+  }
+}
+
+std::vector<component> make_components(const stack_config& config) {
+  std::vector<component> all;
+  const auto& c = config;
+
+  component postgres;
+  postgres.name = "postgres";
+  postgres.port = c.postgres_port;
+  postgres.command_marker = "postgres";
+  postgres.stop_signal = SIGINT;  // fast shutdown
+  postgres.prepare = [&c] {
+    auto dir = c.data_dir() / "postgres";
+    if (fs::exists(dir / "PG_VERSION")) return;
+    say("initialising the PostgreSQL cluster");
+    fs::create_directories(dir);
+    auto user = postgres_user();
+    if (!user.empty()) {
+      passwd* pw = getpwnam(user.c_str());
+      if (chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+        throw fatal_error(fmt::format("cannot hand {} to the postgres user", dir.string()));
+      }
+    }
+    auto log = c.log_dir() / "postgres.log";
+    if (run_and_wait({{fs::path(kPgBin) / "initdb", "-D", dir.string(), "-U", "postgres",
+                       "--auth=trust", "-E", "UTF8"},
+                      log,
+                      {},
+                      {},
+                      user}) != 0) {
+      throw fatal_error(
+          fmt::format("initdb failed; last lines of {}:\n{}", log.string(), tail_file(log, 20)));
+    }
+  };
+  postgres.command = [&c] {
+    return spawn_request{{fs::path(kPgBin) / "postgres", "-D", (c.data_dir() / "postgres").string(),
+                          "-p", std::to_string(c.postgres_port), "-h", c.host, "-k", "/tmp"},
+                         c.log_dir() / "postgres.log",
+                         {},
+                         {},
+                         postgres_user()};
+  };
+  postgres.ready = [&c] { return psql(c, "SELECT 1") == 0; };
+  all.push_back(postgres);
+
+  component kafka;
+  kafka.name = "kafka";
+  kafka.port = c.kafka_port;
+  kafka.command_marker = "kafka.Kafka";
+  kafka.prepare = [&c] {
+    auto properties = c.conf_dir() / "kafka.properties";
+    write_text(properties, fill(read_text(c.repo_root / "stack/kafka/server.properties.in"),
+                                {{"HOST", c.host},
+                                 {"KAFKA_PORT", std::to_string(c.kafka_port)},
+                                 {"CONTROLLER_PORT", std::to_string(c.kafka_controller_port)},
+                                 {"DATA_DIR", (c.data_dir() / "kafka").string()}}));
+    if (fs::exists(c.data_dir() / "kafka" / "meta.properties")) return;
+    say("formatting Kafka storage (KRaft)");
+    auto log = c.log_dir() / "kafka.log";
+    auto cp = (c.lib_dir() / "kafka" / "*").string();
+    auto log4j =
+        "-Dlog4j2.configurationFile=" + (c.repo_root / "stack/kafka/log4j2.properties").string();
+    // A fixed cluster id (base64 of 16 bytes): the local cluster keeps one identity.
+    const std::string cluster_id = "c2x1aWNlLWxvY2FsLWlkMQ";
+    if (run_quiet(
+            {java_binary(), log4j, "-cp", cp, "kafka.tools.StorageTool", "format", "--standalone",
+             "-t", cluster_id, "-c", properties.string(), "--ignore-formatted"},
+            log) != 0) {
+      throw fatal_error(fmt::format("formatting Kafka storage failed; last lines of {}:\n{}",
+                                    log.string(), tail_file(log, 20)));
+    }
+  };
+  kafka.command = [&c] {
+    return spawn_request{
+        {java_binary(), "-Xms" + c.kafka_heap, "-Xmx" + c.kafka_heap, "-XX:+UseG1GC",
+         "-Dlog4j2.configurationFile=" + (c.repo_root / "stack/kafka/log4j2.properties").string(),
+         "-cp", (c.lib_dir() / "kafka" / "*").string(), "kafka.Kafka",
+         (c.conf_dir() / "kafka.properties").string()},
+        c.log_dir() / "kafka.log",
+        {},
+        {},
+        {}};
+  };
+  kafka.ready = [&c] { return kafka_ready(c); };
+  all.push_back(kafka);
+
+  component cassandra;
+  cassandra.name = "cassandra";
+  cassandra.port = c.cassandra_port;
+  cassandra.command_marker = "CassandraDaemon";
+  cassandra.stop_grace = std::chrono::seconds(60);
+  cassandra.prepare = [&c] {
+    auto dir = c.data_dir() / "cassandra";
+    fs::create_directories(dir);
+    write_text(c.conf_dir() / "cassandra.yaml",
+               fill(read_text(c.repo_root / "stack/cassandra/cassandra.yaml.in"),
+                    {{"HOST", c.host},
+                     {"STORAGE_PORT", std::to_string(c.cassandra_storage_port)},
+                     {"CQL_PORT", std::to_string(c.cassandra_port)},
+                     {"AUTHENTICATOR", "AllowAllAuthenticator"},
+                     {"DATA_DIR", dir.string()}}));
+  };
+  cassandra.command = [&c] {
+    std::vector<std::string> argv = {java_binary(), "-Xms" + c.cassandra_heap,
+                                     "-Xmx" + c.cassandra_heap};
+    auto options = java_options_file(c.repo_root / "stack/cassandra/jvm17.options",
+                                     {{"JMX_PORT", std::to_string(c.cassandra_jmx_port)}});
+    argv.insert(argv.end(), options.begin(), options.end());
+    std::string jamm;
+    for (const auto& jar : fs::directory_iterator(c.lib_dir() / "cassandra")) {
+      if (jar.path().filename().string().rfind("jamm-", 0) == 0) jamm = jar.path().string();
+    }
+    if (jamm.empty()) throw fatal_error("the jamm jar is missing from .stack/lib/cassandra");
+    auto dir = c.data_dir() / "cassandra";
+    argv.insert(
+        argv.end(),
+        {"-javaagent:" + jamm,
+         "-Dcassandra.config=file://" + (c.conf_dir() / "cassandra.yaml").string(),
+         "-Dcassandra.storagedir=" + dir.string(), "-Dcassandra.logdir=" + c.log_dir().string(),
+         "-Dlogback.configurationFile=" + (c.repo_root / "stack/cassandra/logback.xml").string(),
+         "-cp", (c.lib_dir() / "cassandra" / "*").string(),
+         "org.apache.cassandra.service.CassandraDaemon"});
+    return spawn_request{argv, c.log_dir() / "cassandra.log", {}, {}, {}};
+  };
+  cassandra.ready = [&c] {
+    if (!port_open(c.host, c.cassandra_port)) return false;
+    return run_quiet({(c.repo_root / ".venv-tools/bin/python").string(),
+                      (c.repo_root / "stack/tools/cql.py").string(), "check", "--host", c.host,
+                      "--port", std::to_string(c.cassandra_port)},
+                     c.log_dir() / "cassandra-probe.log") == 0;
+  };
+  all.push_back(cassandra);
+
+  component registry;
+  registry.name = "registry";
+  registry.port = c.registry_port;
+  registry.command_marker = "registry";
+  registry.skip_reason = [&c]() -> std::string {
+    return c.registry_available ? "" : "this sluice build has no `registry` verb";
+  };
+  registry.command = [&c] {
+    return spawn_request{{c.sluice_bin.string(), "registry", "--host", c.host, "--port",
+                          std::to_string(c.registry_port), "--bootstrap",
+                          fmt::format("{}:{}", c.host, c.kafka_port)},
+                         c.log_dir() / "registry.log",
+                         {},
+                         {},
+                         {}};
+  };
+  registry.ready = [&c] {
+    return http_get_status(fmt::format("http://{}:{}/subjects", c.host, c.registry_port)) == 200;
+  };
+  all.push_back(registry);
+  return all;
+}
+
+void prepare_postgres_databases(const stack_config& config) {
+  const char* sql =
+      "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'airflow') THEN "
+      "CREATE ROLE airflow LOGIN PASSWORD 'airflow'; END IF; END $$;";
+  if (psql(config, sql) != 0) throw fatal_error("creating the PostgreSQL role airflow failed");
+  if (psql(config, "SELECT 1", "airflow") != 0 &&
+      psql(config, "CREATE DATABASE airflow OWNER airflow") != 0) {
+    throw fatal_error("creating the PostgreSQL database airflow failed");
+  }
+}
+
+void apply_cassandra_schema(const stack_config& config) {
+  auto log = config.log_dir() / "cassandra-schema.log";
+  if (run_quiet({(config.repo_root / ".venv-tools/bin/python").string(),
+                 (config.repo_root / "stack/tools/cql.py").string(), "apply", "--host", config.host,
+                 "--port", std::to_string(config.cassandra_port), "--file",
+                 (config.repo_root / "contract/cassandra.cql").string()},
+                log) != 0) {
+    throw fatal_error(
+        fmt::format("applying contract/cassandra.cql failed:\n{}", tail_file(log, 10)));
+  }
+}
+
+void create_topics(const stack_config& config) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  auto bootstrap = fmt::format("{}:{}", config.host, config.kafka_port);
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk) throw fatal_error(fmt::format("Kafka client: {}", err));
+  struct topic_spec {
+    std::string name;
+    int partitions;
+  };
+  std::vector<topic_spec> specs = {{"users.raw", config.raw_partitions},
+                                   {"users.dlq", config.dlq_partitions}};
+  std::vector<rd_kafka_NewTopic_t*> topics;
+  for (const auto& spec : specs) {
+    topics.push_back(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, 1, err, sizeof err));
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, topics.data(), topics.size(), nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 15000);
+  std::string failure;
+  if (!event) {
+    failure = "no answer from Kafka within 15 s";
+  } else {
+    const auto* result = rd_kafka_event_CreateTopics_result(event);
+    size_t count = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
+    for (size_t i = 0; i < count; ++i) {
+      auto code = rd_kafka_topic_result_error(results[i]);
+      if (code == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        say(fmt::format("created topic {}", rd_kafka_topic_result_name(results[i])));
+      } else if (code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        failure =
+            fmt::format("creating topic {} failed: {}", rd_kafka_topic_result_name(results[i]),
+                        rd_kafka_topic_result_error_string(results[i]));
+      }
+    }
+    rd_kafka_event_destroy(event);
+  }
+  for (auto* t : topics) rd_kafka_NewTopic_destroy(t);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_destroy(rk);
+  if (!failure.empty()) throw fatal_error(failure);
+}
+
+void register_contract_schema(const stack_config& config) {
+  auto schema = read_text(config.repo_root / "contract/user.avsc");
+  auto url = fmt::format("http://{}:{}/subjects/users.raw-value/versions", config.host,
+                         config.registry_port);
+  auto [status, body] = http_post_schema(url, schema);
+  if (status != 200) {
+    throw fatal_error(
+        fmt::format("registering contract/user.avsc at {} failed: HTTP {} {}", url, status, body));
+  }
+  say(fmt::format("schema users.raw-value registered: {}", body));
+}
+
+}  // namespace sluice::stack

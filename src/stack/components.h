@@ -1,0 +1,42 @@
+// The managed components of the local stack (PostgreSQL, Kafka, Cassandra, schema
+// registry): how each is installed, configured, started, probed and stopped.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "stack/process.h"
+#include "stack/stack.h"
+
+namespace sluice::stack {
+
+struct component {
+  std::string name;
+  int port = 0;
+  std::string command_marker;  // must appear in /proc/<pid>/cmdline to be ours
+  int stop_signal = 15;
+  std::chrono::seconds stop_grace{30};
+  std::function<void()> prepare;  // install + configure; idempotent
+  std::function<spawn_request()> command;
+  std::function<bool()> ready;               // a real request, not just an open port
+  std::function<std::string()> skip_reason;  // non-empty: do not start (optional parts)
+};
+
+/// The components in start order.
+std::vector<component> make_components(const stack_config& config);
+
+/// Installs Java 17, Maven, PostgreSQL and the tools venv when missing.
+void ensure_prerequisites(const stack_config& config);
+
+/// After everything is ready: topics, Cassandra schema, Airflow database, Avro schema.
+void create_topics(const stack_config& config);
+void apply_cassandra_schema(const stack_config& config);
+void prepare_postgres_databases(const stack_config& config);
+void register_contract_schema(const stack_config& config);
+
+/// The path of the Java 17 binary (throws fatal_error saying what is needed).
+std::string java_binary();
+
+}  // namespace sluice::stack

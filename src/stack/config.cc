@@ -1,0 +1,124 @@
+// Loading the stack settings from file, environment and flags, with errors that name
+// where a bad value came from.
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include "base/error.h"
+#include "stack/stack.h"
+
+namespace sluice::stack {
+namespace {
+
+using setter = std::function<void(stack_config&, const std::string&, const std::string&)>;
+
+int parse_port(const std::string& value, const std::string& where) {
+  int port = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), port);
+  if (ec != std::errc() || ptr != value.data() + value.size() || port < 1 || port > 65535) {
+    throw fatal_error(fmt::format("{}: '{}' is not a port (1-65535)", where, value));
+  }
+  return port;
+}
+
+int parse_count(const std::string& value, const std::string& where) {
+  int n = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 10000) {
+    throw fatal_error(fmt::format("{}: '{}' is not a count (1-10000)", where, value));
+  }
+  return n;
+}
+
+std::string parse_heap(const std::string& value, const std::string& where) {
+  bool ok = value.size() >= 2 && (value.back() == 'm' || value.back() == 'g');
+  for (std::size_t i = 0; ok && i + 1 < value.size(); ++i) ok = std::isdigit(value[i]) != 0;
+  if (!ok)
+    throw fatal_error(fmt::format("{}: '{}' is not a heap size like 512m or 1g", where, value));
+  return value;
+}
+
+const std::map<std::string, setter>& setters() {
+  static const std::map<std::string, setter> table = {
+      {"state_dir", [](auto& c, auto& v, auto&) { c.state_dir = v; }},
+      {"host", [](auto& c, auto& v, auto&) { c.host = v; }},
+      {"kafka_port", [](auto& c, auto& v, auto& w) { c.kafka_port = parse_port(v, w); }},
+      {"kafka_controller_port",
+       [](auto& c, auto& v, auto& w) { c.kafka_controller_port = parse_port(v, w); }},
+      {"cassandra_port", [](auto& c, auto& v, auto& w) { c.cassandra_port = parse_port(v, w); }},
+      {"cassandra_storage_port",
+       [](auto& c, auto& v, auto& w) { c.cassandra_storage_port = parse_port(v, w); }},
+      {"cassandra_jmx_port",
+       [](auto& c, auto& v, auto& w) { c.cassandra_jmx_port = parse_port(v, w); }},
+      {"registry_port", [](auto& c, auto& v, auto& w) { c.registry_port = parse_port(v, w); }},
+      {"postgres_port", [](auto& c, auto& v, auto& w) { c.postgres_port = parse_port(v, w); }},
+      {"kafka_heap", [](auto& c, auto& v, auto& w) { c.kafka_heap = parse_heap(v, w); }},
+      {"cassandra_heap", [](auto& c, auto& v, auto& w) { c.cassandra_heap = parse_heap(v, w); }},
+      {"raw_partitions", [](auto& c, auto& v, auto& w) { c.raw_partitions = parse_count(v, w); }},
+      {"dlq_partitions", [](auto& c, auto& v, auto& w) { c.dlq_partitions = parse_count(v, w); }},
+  };
+  return table;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+std::string env_name(const std::string& key) {
+  std::string name = "SLUICE_";
+  for (char c : key) name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return name;
+}
+
+}  // namespace
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> keys;
+  for (const auto& [key, fn] : setters()) keys.push_back(key);
+  return keys;
+}
+
+void set_config_value(stack_config& config, const std::string& key, const std::string& value,
+                      const std::string& origin) {
+  auto it = setters().find(key);
+  if (it == setters().end()) {
+    throw fatal_error(fmt::format("{}: unknown setting '{}' (known: {})", origin, key,
+                                  fmt::join(config_keys(), ", ")));
+  }
+  it->second(config, value, origin);
+}
+
+void load_config_file(stack_config& config, const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw fatal_error(fmt::format("--config: cannot read '{}'", file.string()));
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    auto text = trim(line.substr(0, line.find('#')));
+    if (text.empty()) continue;
+    auto eq = text.find('=');
+    auto origin = fmt::format("{}:{}", file.string(), number);
+    if (eq == std::string::npos) {
+      throw fatal_error(fmt::format("{}: expected 'key = value', got '{}'", origin, text));
+    }
+    set_config_value(config, trim(text.substr(0, eq)), trim(text.substr(eq + 1)), origin);
+  }
+}
+
+void load_environment(stack_config& config) {
+  for (const auto& key : config_keys()) {
+    auto name = env_name(key);
+    if (const char* value = std::getenv(name.c_str())) {
+      set_config_value(config, key, value, "environment variable " + name);
+    }
+  }
+}
+
+}  // namespace sluice::stack

@@ -1,0 +1,188 @@
+// `up`, `down` and `status`: start the components in order, wait for each to really
+// answer, run the set-up steps, and report where everything is.
+#include <cctype>
+#include <chrono>
+#include <thread>
+
+#include "base/error.h"
+#include "stack/components.h"
+#include "stack/stack.h"
+
+namespace sluice::stack {
+namespace fs = std::filesystem;
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+fs::path pid_file(const stack_config& config, const component& c) {
+  return config.run_dir() / (c.name + ".pid");
+}
+
+/// The pid of the component when the process in its pid file is alive and is ours.
+std::optional<int> running_pid(const stack_config& config, const component& c) {
+  auto pid = read_pid_file(pid_file(config, c));
+  if (!pid || !process_alive(*pid)) return std::nullopt;
+  if (process_command_line(*pid, 1 << 20).find(c.command_marker) == std::string::npos) return std::nullopt;
+  return pid;
+}
+
+std::string upper(std::string text) {
+  for (auto& ch : text) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return text;
+}
+
+void start(const stack_config& config, const component& c) {
+  if (port_open(config.host, c.port)) {
+    throw fatal_error(fmt::format(
+        "port {} for {} is already taken by {}: stop that process, or choose another port "
+        "with SLUICE_{}_PORT or --{}-port",
+        c.port, c.name, port_holder(c.port), upper(c.name), c.name));
+  }
+  if (c.prepare) c.prepare();
+  int pid = spawn_detached(c.command());
+  write_pid_file(pid_file(config, c), pid);
+  fmt::print(stderr, "  started {} (pid {}, port {}, log {})\n", c.name, pid, c.port,
+             (config.log_dir() / (c.name + ".log")).string());
+}
+
+void wait_ready(const stack_config& config, const component& c, int pid) {
+  auto started = clock::now();
+  auto next_note = started + std::chrono::seconds(10);
+  while (!c.ready()) {
+    auto log = config.log_dir() / (c.name + ".log");
+    if (child_exited(pid)) {
+      throw fatal_error(fmt::format("{} exited during start-up; last lines of {}:\n{}", c.name,
+                                    log.string(), tail_file(log, 20)));
+    }
+    auto now = clock::now();
+    if (now - started > config.start_timeout) {
+      throw fatal_error(fmt::format("{} did not become ready within {} s; last lines of {}:\n{}",
+                                    c.name, config.start_timeout.count(), log.string(),
+                                    tail_file(log, 20)));
+    }
+    if (now > next_note) {
+      fmt::print(stderr, "  waiting for {} ({} s)\n", c.name,
+                 std::chrono::duration_cast<std::chrono::seconds>(now - started).count());
+      next_note = now + std::chrono::seconds(10);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  fmt::print(stderr, "  {} ready ({:.1f} s)\n", c.name,
+             std::chrono::duration<double>(clock::now() - started).count());
+}
+
+void bring_up(const stack_config& config, const std::vector<const component*>& group,
+              std::vector<std::string>& skipped) {
+  std::vector<std::pair<const component*, int>> waiting;
+  for (const auto* c : group) {
+    if (auto pid = running_pid(config, *c)) {
+      fmt::print(stderr, "  {} already running (pid {})\n", c->name, *pid);
+      waiting.emplace_back(c, *pid);
+      continue;
+    }
+    if (c->skip_reason) {
+      auto reason = c->skip_reason();
+      if (!reason.empty()) {
+        skipped.push_back(c->name);
+        fmt::print(stderr, "  skipping {}: {}\n", c->name, reason);
+        continue;
+      }
+    }
+    start(config, *c);
+    waiting.emplace_back(c, *read_pid_file(pid_file(config, *c)));
+  }
+  for (const auto& [c, pid] : waiting) wait_ready(config, *c, pid);
+}
+
+}  // namespace
+
+int up(const stack_config& config) {
+  auto began = clock::now();
+  for (const auto& dir : {config.lib_dir(), config.data_dir(), config.log_dir(), config.run_dir(),
+                          config.conf_dir()}) {
+    fs::create_directories(dir);
+  }
+  fmt::print(stderr, "sluice up: state in {}\n", config.state_dir.string());
+  fmt::print(stderr, "[1/4] checking prerequisites\n");
+  ensure_prerequisites(config);
+
+  auto components = make_components(config);
+  std::vector<const component*> engines, services;
+  for (const auto& c : components) (c.name == "registry" ? services : engines).push_back(&c);
+  std::vector<std::string> skipped;
+  fmt::print(stderr, "[2/4] starting engines\n");
+  bring_up(config, engines, skipped);
+  fmt::print(stderr, "[3/4] starting services\n");
+  bring_up(config, services, skipped);
+  // Hook for the pipeline (issues 5 and 6): `sluice process` and `sluice produce` join
+  // `services` here once they exist, so `up` runs the whole pipeline.
+
+  fmt::print(stderr, "[4/4] topics, Cassandra schema, databases, Avro schema\n");
+  create_topics(config);
+  apply_cassandra_schema(config);
+  prepare_postgres_databases(config);
+  if (std::find(skipped.begin(), skipped.end(), "registry") == skipped.end()) {
+    register_contract_schema(config);
+  }
+
+  fmt::print(stderr, "\nsluice is up in {:.1f} s:\n",
+             std::chrono::duration<double>(clock::now() - began).count());
+  fmt::print("  kafka      {}:{}  (topics users.raw, users.dlq)\n", config.host, config.kafka_port);
+  fmt::print("  cassandra  {}:{}  (keyspace sluice, table users)\n", config.host,
+             config.cassandra_port);
+  fmt::print("  postgres   {}:{}  (database airflow, role airflow)\n", config.host,
+             config.postgres_port);
+  if (std::find(skipped.begin(), skipped.end(), "registry") == skipped.end()) {
+    fmt::print("  registry   http://{}:{}  (subject users.raw-value)\n", config.host,
+               config.registry_port);
+  }
+  fmt::print("  logs       {}\n", config.log_dir().string());
+  return 0;
+}
+
+int down(const stack_config& config, bool purge) {
+  auto components = make_components(config);
+  int failures = 0;
+  for (auto it = components.rbegin(); it != components.rend(); ++it) {
+    auto pid = running_pid(config, *it);
+    if (!pid) {
+      std::error_code ec;
+      fs::remove(pid_file(config, *it), ec);
+      continue;
+    }
+    fmt::print(stderr, "  stopping {} (pid {})\n", it->name, *pid);
+    if (stop_process(*pid, it->stop_signal, it->stop_grace)) {
+      fs::remove(pid_file(config, *it));
+    } else {
+      fmt::print(stderr, "  {} (pid {}) did not stop\n", it->name, *pid);
+      ++failures;
+    }
+  }
+  if (purge && failures == 0) {
+    fmt::print(stderr, "  purging {}\n", config.data_dir().string());
+    fs::remove_all(config.data_dir());
+    fs::remove_all(config.conf_dir());
+  }
+  fmt::print(stderr, "sluice down: {}\n", failures ? "some processes did not stop" : "stopped");
+  return failures ? 1 : 0;
+}
+
+std::vector<component_status> status(const stack_config& config) {
+  std::vector<component_status> all;
+  for (const auto& c : make_components(config)) {
+    component_status s;
+    s.name = c.name;
+    s.port = c.port;
+    s.log = config.log_dir() / (c.name + ".log");
+    if (auto pid = running_pid(config, c)) {
+      s.running = true;
+      s.pid = *pid;
+      s.uptime_seconds = process_uptime_seconds(*pid);
+      s.rss_kib = process_rss_kib(*pid);
+    }
+    all.push_back(s);
+  }
+  return all;
+}
+
+}  // namespace sluice::stack

@@ -1,0 +1,78 @@
+// The no-Docker launcher behind `sluice up`, `sluice down` and `sluice status`.
+//
+// It installs what is missing (Java 17, Maven and PostgreSQL from apt, the engine jars
+// from Maven Central through stack/<engine>/pom.xml), starts each engine on loopback as
+// its own process with its own log and pid file under the state folder (.stack/), waits
+// until each one really answers, then creates the Kafka topics, applies
+// contract/cassandra.cql and registers contract/user.avsc. Every step is idempotent:
+// a second `up` finds everything running and changes nothing.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace sluice::stack {
+
+/// Every port and path of the local stack. Filled in this order: defaults, the config
+/// file, SLUICE_* environment variables, command-line flags.
+struct stack_config {
+  std::filesystem::path repo_root;   // where contract/ and stack/ live
+  std::filesystem::path state_dir;   // .stack/ by default: lib/, data/, logs/, run/, conf/
+  std::filesystem::path sluice_bin;  // the running binary, for `sluice registry`
+  std::string host = "127.0.0.1";
+  int kafka_port = 9092;
+  int kafka_controller_port = 9093;
+  int cassandra_port = 9042;
+  int cassandra_storage_port = 7000;
+  int cassandra_jmx_port = 7199;
+  int registry_port = 8081;
+  int postgres_port = 5433;
+  std::string kafka_heap = "1g";
+  std::string cassandra_heap = "1g";
+  int raw_partitions = 6;
+  int dlq_partitions = 3;
+  bool install = true;  // run apt/mvn when something is missing
+  bool registry_available = true;  // this binary has the `registry` verb
+  std::chrono::seconds start_timeout{180};
+
+  std::filesystem::path lib_dir() const { return state_dir / "lib"; }
+  std::filesystem::path data_dir() const { return state_dir / "data"; }
+  std::filesystem::path log_dir() const { return state_dir / "logs"; }
+  std::filesystem::path run_dir() const { return state_dir / "run"; }
+  std::filesystem::path conf_dir() const { return state_dir / "conf"; }
+};
+
+/// The settings keys accepted in the config file (`key = value`), as environment
+/// variables (SLUICE_<KEY upper-cased>) and as flags (--key-with-dashes).
+std::vector<std::string> config_keys();
+
+/// Sets one setting by key from text. Throws fatal_error naming `origin` (a file and
+/// line, an environment variable or a flag), the key and the value when it is invalid.
+void set_config_value(stack_config& config, const std::string& key, const std::string& value,
+                      const std::string& origin);
+
+/// Applies a config file, then the environment. A missing file named explicitly is an error.
+void load_config_file(stack_config& config, const std::filesystem::path& file);
+void load_environment(stack_config& config);
+
+/// One managed component's state, as `status` reports it.
+struct component_status {
+  std::string name;
+  bool running = false;
+  int pid = 0;
+  int port = 0;
+  long uptime_seconds = 0;
+  long rss_kib = 0;
+  std::filesystem::path log;
+};
+
+/// Brings the stack up. Returns 0 when everything is healthy; prints progress to stderr.
+int up(const stack_config& config);
+/// Stops what `up` started (by pid file). `purge` also deletes the data folder.
+int down(const stack_config& config, bool purge);
+/// The state of every component.
+std::vector<component_status> status(const stack_config& config);
+
+}  // namespace sluice::stack
