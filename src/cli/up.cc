@@ -61,6 +61,7 @@ stack::stack_config build_config(const stack_options& opts) {
   stack::stack_config config;
   config.repo_root = find_repo_root();
   config.state_dir = config.repo_root / ".stack";
+  config.cache_dir = config.repo_root / ".stack" / "lib";
   config.sluice_bin = self_path();
   if (!opts.config_file.empty()) {
     stack::load_config_file(config, opts.config_file);
@@ -74,7 +75,8 @@ stack::stack_config build_config(const stack_options& opts) {
   config.install = !opts.no_install;
   config.registry_available = std::any_of(verbs().begin(), verbs().end(),
                                           [](const verb_entry& v) { return v.name == "registry"; });
-  if (config.state_dir.is_relative()) config.state_dir = config.repo_root / config.state_dir;
+  if (config.state_dir.is_relative()) config.state_dir = fs::absolute(config.state_dir);
+  if (config.cache_dir.is_relative()) config.cache_dir = fs::absolute(config.cache_dir);
   return config;
 }
 

@@ -44,6 +44,7 @@ std::string parse_heap(const std::string& value, const std::string& where) {
 const std::map<std::string, setter>& setters() {
   static const std::map<std::string, setter> table = {
       {"state_dir", [](auto& c, auto& v, auto&) { c.state_dir = v; }},
+      {"cache_dir", [](auto& c, auto& v, auto&) { c.cache_dir = v; }},
       {"host", [](auto& c, auto& v, auto&) { c.host = v; }},
       {"kafka_port", [](auto& c, auto& v, auto& w) { c.kafka_port = parse_port(v, w); }},
       {"kafka_controller_port",

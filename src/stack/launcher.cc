@@ -22,7 +22,8 @@ fs::path pid_file(const stack_config& config, const component& c) {
 std::optional<int> running_pid(const stack_config& config, const component& c) {
   auto pid = read_pid_file(pid_file(config, c));
   if (!pid || !process_alive(*pid)) return std::nullopt;
-  if (process_command_line(*pid, 1 << 20).find(c.command_marker) == std::string::npos) return std::nullopt;
+  if (process_command_line(*pid, 1 << 20).find(c.command_marker) == std::string::npos)
+    return std::nullopt;
   return pid;
 }
 

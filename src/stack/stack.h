@@ -20,6 +20,7 @@ namespace sluice::stack {
 struct stack_config {
   std::filesystem::path repo_root;   // where contract/ and stack/ live
   std::filesystem::path state_dir;   // .stack/ by default: lib/, data/, logs/, run/, conf/
+  std::filesystem::path cache_dir;   // downloaded engine jars; .stack/lib by default
   std::filesystem::path sluice_bin;  // the running binary, for `sluice registry`
   std::string host = "127.0.0.1";
   int kafka_port = 9092;
@@ -33,11 +34,13 @@ struct stack_config {
   std::string cassandra_heap = "1g";
   int raw_partitions = 6;
   int dlq_partitions = 3;
-  bool install = true;  // run apt/mvn when something is missing
+  bool install = true;             // run apt/mvn when something is missing
   bool registry_available = true;  // this binary has the `registry` verb
   std::chrono::seconds start_timeout{180};
 
-  std::filesystem::path lib_dir() const { return state_dir / "lib"; }
+  std::filesystem::path lib_dir() const {
+    return cache_dir.empty() ? state_dir / "lib" : cache_dir;
+  }
   std::filesystem::path data_dir() const { return state_dir / "data"; }
   std::filesystem::path log_dir() const { return state_dir / "logs"; }
   std::filesystem::path run_dir() const { return state_dir / "run"; }

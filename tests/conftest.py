@@ -1,0 +1,42 @@
+"""Shared fixtures for the Python-side integration tests: where the sluice binary and
+the local stack are. The stack itself is started by `sluice up` (./dev test does it)."""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def sluice_bin() -> Path:
+    path = Path(os.environ.get("SLUICE_BIN", REPO / "build" / "sluice"))
+    if not path.exists():
+        pytest.fail(f"sluice binary not found at {path}: build first (./dev build)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((host, port)) == 0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stack_is_up() -> None:
+    missing = [name for name, port in (("kafka", 9092), ("cassandra", 9042)) if not port_open(port)]
+    if missing:
+        pytest.fail(f"the local stack is not up ({', '.join(missing)}): run `build/sluice up`")
