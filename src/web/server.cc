@@ -276,6 +276,9 @@ int server::port() const {
 metrics_registry& server::metrics() {
   return impl_->metrics;
 }
+router& server::routes() {
+  return impl_->routes;
+}
 void server::set_health(std::function<std::string()> fields) {
   impl_->health_fields = std::move(fields);
 }

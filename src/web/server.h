@@ -84,6 +84,8 @@ class server {
   /// The port actually bound (useful with port 0).
   int port() const;
   metrics_registry& metrics();
+  /// The routes; add to them before start().
+  router& routes();
   /// Extra fields for /health (called per request; must be thread-safe).
   void set_health(std::function<std::string()> json_object_fields);
 

@@ -1,0 +1,217 @@
+// Kafka admin helpers on librdkafka's C admin API (see admin.h).
+#include "kafka/admin.h"
+
+#include <fmt/format.h>
+
+#include "kafka/errors.h"
+
+namespace sluice::kafka {
+namespace {
+
+// RAII for the C API objects used here.
+template <auto Destroy>
+struct c_deleter {
+  template <typename T>
+  void operator()(T* p) const {
+    if (p != nullptr) Destroy(p);
+  }
+};
+using queue_ptr = std::unique_ptr<rd_kafka_queue_t, c_deleter<rd_kafka_queue_destroy>>;
+using event_ptr = std::unique_ptr<rd_kafka_event_t, c_deleter<rd_kafka_event_destroy>>;
+using options_ptr =
+    std::unique_ptr<rd_kafka_AdminOptions_t, c_deleter<rd_kafka_AdminOptions_destroy>>;
+
+// Waits for the admin result event on `queue`; errors for timeouts and request errors.
+result<rd_kafka_event_t*> wait_result(rd_kafka_queue_t* queue, std::chrono::milliseconds timeout,
+                                      std::string_view what) {
+  // The request itself times out (request_timeout option); wait a little longer.
+  rd_kafka_event_t* ev = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 2000);
+  if (ev == nullptr) {
+    return make_error(errc::timeout, "{}: no answer within {} ms", what, timeout.count());
+  }
+  if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    auto err = kafka_error(rd_kafka_event_error(ev), what, rd_kafka_event_error_string(ev));
+    rd_kafka_event_destroy(ev);
+    return err;
+  }
+  return ev;
+}
+
+result<options_ptr> make_options(rd_kafka_t* rk, rd_kafka_admin_op_t op,
+                                 std::chrono::milliseconds timeout) {
+  options_ptr opts(rd_kafka_AdminOptions_new(rk, op));
+  char errstr[512];
+  if (rd_kafka_AdminOptions_set_request_timeout(opts.get(), static_cast<int>(timeout.count()),
+                                                errstr, sizeof errstr) != 0) {
+    return make_error(errc::invalid_argument, "admin request timeout: {}", errstr);
+  }
+  return opts;
+}
+
+}  // namespace
+
+result<std::unique_ptr<admin>> admin::create(const client_settings& settings) {
+  auto conf = build_conf(settings);
+  if (!conf) return conf.err();
+  std::unique_ptr<admin> self(new admin());
+  self->events_ = std::make_unique<event_logger>();
+  std::string errstr;
+  if ((*conf)->set("event_cb", self->events_.get(), errstr) != RdKafka::Conf::CONF_OK) {
+    return make_error(errc::internal, "admin event callback: {}", errstr);
+  }
+  self->handle_.reset(RdKafka::Producer::create(conf->get(), errstr));
+  if (!self->handle_) {
+    return make_error(errc::invalid_argument, "creating admin client for {}: {}",
+                      settings.bootstrap_servers, errstr);
+  }
+  return self;
+}
+
+admin::~admin() = default;
+
+result<void> admin::create_topics(const std::vector<topic_spec>& topics, bool if_not_exists,
+                                  std::chrono::milliseconds timeout) {
+  if (topics.empty()) return ok();
+  rd_kafka_t* rk = handle_->c_ptr();
+  std::vector<rd_kafka_NewTopic_t*> specs;
+  auto destroy_specs = [&] { rd_kafka_NewTopic_destroy_array(specs.data(), specs.size()); };
+  char errstr[512];
+  for (const auto& t : topics) {
+    auto* nt = rd_kafka_NewTopic_new(t.topic.str().c_str(), t.partitions, t.replication_factor,
+                                     errstr, sizeof errstr);
+    if (nt == nullptr) {
+      destroy_specs();
+      return make_error(errc::invalid_argument, "topic {}: {}", t.topic.str(), errstr);
+    }
+    specs.push_back(nt);
+    for (const auto& [name, value] : t.configs) {
+      if (auto e = rd_kafka_NewTopic_set_config(nt, name.c_str(), value.c_str()); e != 0) {
+        destroy_specs();
+        return kafka_error(e, fmt::format("topic {} config {}={}", t.topic.str(), name, value));
+      }
+    }
+  }
+  auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout);
+  if (!opts) {
+    destroy_specs();
+    return opts.err();
+  }
+  rd_kafka_AdminOptions_set_operation_timeout((*opts).get(), static_cast<int>(timeout.count()),
+                                              errstr, sizeof errstr);
+  queue_ptr queue(rd_kafka_queue_new(rk));
+  rd_kafka_CreateTopics(rk, specs.data(), specs.size(), (*opts).get(), queue.get());
+  destroy_specs();
+
+  auto ev = wait_result(queue.get(), timeout, "creating topics");
+  if (!ev) return ev.err();
+  event_ptr owned(*ev);
+  const auto* res = rd_kafka_event_CreateTopics_result(owned.get());
+  size_t n = 0;
+  const auto** results = rd_kafka_CreateTopics_result_topics(res, &n);
+  for (size_t i = 0; i < n; ++i) {
+    auto code = rd_kafka_topic_result_error(results[i]);
+    if (code == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    if (code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS && if_not_exists) continue;
+    const char* msg = rd_kafka_topic_result_error_string(results[i]);
+    return kafka_error(code,
+                       fmt::format("creating topic {}", rd_kafka_topic_result_name(results[i])),
+                       msg != nullptr ? msg : "");
+  }
+  return ok();
+}
+
+result<int32_t> admin::partition_count(const topic& t, std::chrono::milliseconds timeout) {
+  std::string errstr;
+  std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(handle_.get(), t.str(), nullptr, errstr));
+  if (!handle) return make_error(errc::invalid_argument, "topic {}: {}", t.str(), errstr);
+  RdKafka::Metadata* raw = nullptr;
+  auto code = handle_->metadata(false, handle.get(), &raw, static_cast<int>(timeout.count()));
+  std::unique_ptr<RdKafka::Metadata> md(raw);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return kafka_error(code, fmt::format("metadata of topic {}", t.str()));
+  }
+  for (const auto* tm : *md->topics()) {
+    if (tm->topic() != t.str()) continue;
+    if (tm->err() != RdKafka::ERR_NO_ERROR) {
+      return kafka_error(tm->err(), fmt::format("metadata of topic {}", t.str()));
+    }
+    return static_cast<int32_t>(tm->partitions()->size());
+  }
+  return make_error(errc::not_found, "topic {} is not in the broker's metadata", t.str());
+}
+
+result<watermarks> admin::query_watermarks(const topic_partition& tp,
+                                           std::chrono::milliseconds timeout) {
+  int64_t low = 0;
+  int64_t high = 0;
+  auto code = handle_->query_watermark_offsets(tp.topic.str(), tp.partition.value(), &low, &high,
+                                               static_cast<int>(timeout.count()));
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return kafka_error(code, fmt::format("watermarks of {}", tp));
+  }
+  return watermarks{offset(low), offset(high)};
+}
+
+result<std::vector<topic_partition_offset>> admin::committed_offsets(
+    const std::string& group_id, const topic& t, std::chrono::milliseconds timeout) {
+  auto count = partition_count(t, timeout);
+  if (!count) return count.err();
+  rd_kafka_t* rk = handle_->c_ptr();
+  auto* parts = rd_kafka_topic_partition_list_new(*count);
+  for (int32_t p = 0; p < *count; ++p) rd_kafka_topic_partition_list_add(parts, t.str().c_str(), p);
+  auto* request = rd_kafka_ListConsumerGroupOffsets_new(group_id.c_str(), parts);
+  rd_kafka_topic_partition_list_destroy(parts);
+
+  auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout);
+  if (!opts) {
+    rd_kafka_ListConsumerGroupOffsets_destroy(request);
+    return opts.err();
+  }
+  queue_ptr queue(rd_kafka_queue_new(rk));
+  rd_kafka_ListConsumerGroupOffsets(rk, &request, 1, (*opts).get(), queue.get());
+  rd_kafka_ListConsumerGroupOffsets_destroy(request);
+
+  auto what = fmt::format("committed offsets of group {} on {}", group_id, t.str());
+  auto ev = wait_result(queue.get(), timeout, what);
+  if (!ev) return ev.err();
+  event_ptr owned(*ev);
+  const auto* res = rd_kafka_event_ListConsumerGroupOffsets_result(owned.get());
+  size_t n = 0;
+  const auto** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(res, &n);
+  std::vector<topic_partition_offset> out;
+  for (size_t i = 0; i < n; ++i) {
+    if (const auto* e = rd_kafka_group_result_error(groups[i]); e != nullptr) {
+      return kafka_error(rd_kafka_error_code(e), what, rd_kafka_error_string(e));
+    }
+    const auto* list = rd_kafka_group_result_partitions(groups[i]);
+    for (int j = 0; list != nullptr && j < list->cnt; ++j) {
+      const auto& el = list->elems[j];
+      if (el.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return kafka_error(el.err, fmt::format("{} partition {}", what, el.partition));
+      }
+      out.push_back({topic(el.topic), partition(el.partition),
+                     offset(el.offset < 0 ? offset::invalid().value() : el.offset)});
+    }
+  }
+  return out;
+}
+
+result<std::vector<partition_lag>> admin::group_lag(const std::string& group_id, const topic& t,
+                                                    std::chrono::milliseconds timeout) {
+  auto committed = committed_offsets(group_id, t, timeout);
+  if (!committed) return committed.err();
+  std::vector<partition_lag> out;
+  for (const auto& c : *committed) {
+    topic_partition tp{c.topic, c.partition};
+    auto wm = query_watermarks(tp, timeout);
+    if (!wm) return wm.err();
+    partition_lag lag{tp, c.offset, wm->high, 0};
+    auto from = c.offset == offset::invalid() ? wm->low : c.offset;
+    lag.lag = std::max<int64_t>(0, wm->high.value() - from.value());
+    out.push_back(lag);
+  }
+  return out;
+}
+
+}  // namespace sluice::kafka

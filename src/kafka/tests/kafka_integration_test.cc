@@ -1,0 +1,236 @@
+// Integration tests for the Kafka wrappers against the real broker (127.0.0.1:9092 or
+// SLUICE_KAFKA_BOOTSTRAP): topic creation and partition counts, a produce/consume
+// round trip with headers and delivery reports, and committed offsets / lag.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+
+#include "kafka/kafka.h"
+
+namespace sluice::kafka {
+namespace {
+
+using namespace std::chrono_literals;
+
+client_settings client() {
+  client_settings s;
+  if (const char* env = std::getenv("SLUICE_KAFKA_BOOTSTRAP")) s.bootstrap_servers = env;
+  s.client_id = "sluice-kafka-it";
+  return s;
+}
+
+std::string unique(const std::string& prefix) {
+  std::random_device rd;
+  return prefix + "." +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "." +
+         std::to_string(rd() % 100000);
+}
+
+std::unique_ptr<admin> make_admin() {
+  auto a = admin::create(client());
+  EXPECT_TRUE(a) << a.err().message;
+  return std::move(*a);
+}
+
+TEST(KafkaAdmin, CreatedTopicHasRequestedPartitionsAndSecondCreateIsIdempotent) {
+  auto adm = make_admin();
+  topic t(unique("sluice.it.admin"));
+  auto r = adm->create_topics({{t, 4, 1, {{"cleanup.policy", "compact"}}}}, false, 15s);
+  ASSERT_TRUE(r) << r.err().message;
+  auto count = adm->partition_count(t, 10s);
+  ASSERT_TRUE(count) << count.err().message;
+  EXPECT_EQ(*count, 4);
+  EXPECT_TRUE(adm->create_topics({{t, 4, 1, {}}}, true, 15s));
+  auto again = adm->create_topics({{t, 4, 1, {}}}, false, 15s);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.err().message.find(t.str()), std::string::npos) << again.err().message;
+}
+
+TEST(KafkaAdmin, InvalidTopicConfigIsRefusedNamingTheTopic) {
+  auto adm = make_admin();
+  topic t(unique("sluice.it.badcfg"));
+  auto r = adm->create_topics({{t, 1, 1, {{"cleanup.policy", "shred"}}}}, false, 15s);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.err().message.find(t.str()), std::string::npos) << r.err().message;
+}
+
+TEST(KafkaRoundTrip, ProducedRecordsAreConsumedWithKeysHeadersAndCommittedOffsets) {
+  auto adm = make_admin();
+  topic t(unique("sluice.it.roundtrip"));
+  ASSERT_TRUE(adm->create_topics({{t, 3, 1, {}}}, false, 15s));
+
+  // Produce 30 records; each delivery report carries the record number as opaque.
+  std::map<intptr_t, delivery_report> reports;
+  producer_settings ps;
+  ps.client = client();
+  auto prod = producer::create(
+      ps, [&](const delivery_report& r) { reports[reinterpret_cast<intptr_t>(r.opaque)] = r; });
+  ASSERT_TRUE(prod) << prod.err().message;
+  for (intptr_t i = 1; i <= 30; ++i) {
+    std::string key = "user-" + std::to_string(i);
+    std::string value = "value-" + std::to_string(i);
+    auto r = (*prod)->produce(
+        {t, std::nullopt, key, value, {{"run", "it"}}, reinterpret_cast<void*>(i)});
+    ASSERT_TRUE(r) << r.err().message;
+  }
+  auto flushed = (*prod)->flush(20s);
+  ASSERT_TRUE(flushed) << flushed.err().message;
+  ASSERT_EQ(reports.size(), 30u);
+  for (const auto& [n, r] : reports) {
+    EXPECT_FALSE(r.failure) << r.failure->message;
+    EXPECT_GE(r.offset.value(), 0);
+    EXPECT_EQ(r.topic, t);
+  }
+
+  // Consume them back in a group, committing explicit offsets.
+  consumer_settings cs;
+  cs.client = client();
+  cs.group_id = unique("sluice.it.group");
+  std::vector<topic_partition> assigned;
+  auto cons = consumer::create(cs, [&](rebalance_kind kind, const auto& parts) {
+    if (kind == rebalance_kind::assigned)
+      assigned.insert(assigned.end(), parts.begin(), parts.end());
+  });
+  ASSERT_TRUE(cons) << cons.err().message;
+  ASSERT_TRUE((*cons)->subscribe({t}));
+  std::map<std::string, std::string> seen;
+  std::map<int32_t, int64_t> next_offset;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (seen.size() < 30 && std::chrono::steady_clock::now() < deadline) {
+    auto m = (*cons)->poll(500ms);
+    ASSERT_TRUE(m) << m.err().message;
+    if (!*m) continue;
+    const auto& msg = **m;
+    EXPECT_EQ(msg.header("run"), std::optional<std::string>("it"));
+    seen[std::string(msg.key())] = std::string(msg.value());
+    next_offset[msg.partition().value()] = msg.offset().value() + 1;
+  }
+  ASSERT_EQ(seen.size(), 30u);
+  EXPECT_EQ(seen["user-7"], "value-7");
+  EXPECT_EQ(assigned.size(), 3u);
+
+  std::vector<topic_partition_offset> commits;
+  for (const auto& [p, o] : next_offset) commits.push_back({t, partition(p), offset(o)});
+  auto committed = (*cons)->commit(commits);
+  ASSERT_TRUE(committed) << committed.err().message;
+
+  // The admin view of the group: committed offsets equal the high watermarks (no lag).
+  auto lag = adm->group_lag(cs.group_id, t, 10s);
+  ASSERT_TRUE(lag) << lag.err().message;
+  ASSERT_EQ(lag->size(), 3u);
+  int64_t total_high = 0;
+  for (const auto& l : *lag) {
+    EXPECT_EQ(l.lag, 0) << fmt::format("{}", l.partition);
+    total_high += l.high.value();
+  }
+  EXPECT_EQ(total_high, 30);
+  ASSERT_TRUE((*cons)->close());
+}
+
+TEST(KafkaConsumer, PausedPartitionDeliversNothingUntilResumed) {
+  auto adm = make_admin();
+  topic t(unique("sluice.it.pause"));
+  ASSERT_TRUE(adm->create_topics({{t, 1, 1, {}}}, false, 15s));
+  producer_settings ps;
+  ps.client = client();
+  auto prod = producer::create(ps, nullptr);
+  ASSERT_TRUE(prod);
+  ASSERT_TRUE((*prod)->produce({t, partition(0), "k", "v", {}, nullptr}));
+  ASSERT_TRUE((*prod)->flush(20s));
+
+  consumer_settings cs;
+  cs.client = client();
+  cs.group_id = unique("sluice.it.pausegroup");
+  auto cons = consumer::create(cs, nullptr);
+  ASSERT_TRUE(cons);
+  topic_partition tp{t, partition(0)};
+  ASSERT_TRUE((*cons)->assign({{t, partition(0), offset::beginning()}}));
+  ASSERT_TRUE((*cons)->pause({tp}));
+  for (int i = 0; i < 4; ++i) {
+    auto m = (*cons)->poll(250ms);
+    ASSERT_TRUE(m);
+    EXPECT_FALSE(*m) << "a paused partition delivered a record";
+  }
+  ASSERT_TRUE((*cons)->resume({tp}));
+  std::optional<message> got;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!got && std::chrono::steady_clock::now() < deadline) {
+    auto m = (*cons)->poll(500ms);
+    ASSERT_TRUE(m);
+    if (*m) got = std::move(*m);
+  }
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->value(), "v");
+  auto wm = adm->query_watermarks(tp, 10s);
+  ASSERT_TRUE(wm);
+  EXPECT_EQ(wm->high.value(), 1);
+}
+
+TEST(KafkaConsumer, SecondGroupMemberTakesOverPartitionsCooperatively) {
+  auto adm = make_admin();
+  topic t(unique("sluice.it.coop"));
+  ASSERT_TRUE(adm->create_topics({{t, 4, 1, {}}}, false, 15s));
+  consumer_settings cs;
+  cs.client = client();
+  cs.group_id = unique("sluice.it.coopgroup");
+  cs.session_timeout = 10s;
+  // Each member's current assignment, maintained from its rebalance callback only.
+  std::set<topic_partition> first_owned;
+  std::set<topic_partition> second_owned;
+  int first_revocations = 0;
+  auto track = [](std::set<topic_partition>& owned, int* revocations) {
+    return [&owned, revocations](rebalance_kind kind, const std::vector<topic_partition>& parts) {
+      for (const auto& tp : parts) {
+        if (kind == rebalance_kind::assigned) {
+          owned.insert(tp);
+        } else {
+          owned.erase(tp);
+        }
+      }
+      if (kind != rebalance_kind::assigned && revocations != nullptr) ++*revocations;
+    };
+  };
+  auto first = consumer::create(cs, track(first_owned, &first_revocations));
+  ASSERT_TRUE(first);
+  ASSERT_TRUE((*first)->subscribe({t}));
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (first_owned.size() < 4 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE((*first)->poll(200ms));
+  }
+  ASSERT_EQ(first_owned.size(), 4u);
+
+  auto second = consumer::create(cs, track(second_owned, nullptr));
+  ASSERT_TRUE(second);
+  ASSERT_TRUE((*second)->subscribe({t}));
+  deadline = std::chrono::steady_clock::now() + 60s;
+  while ((second_owned.size() != 2 || first_owned.size() != 2) &&
+         std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE((*first)->poll(100ms));
+    ASSERT_TRUE((*second)->poll(100ms));
+  }
+  EXPECT_EQ(first_owned.size(), 2u);
+  EXPECT_EQ(second_owned.size(), 2u);
+  for (const auto& tp : second_owned) EXPECT_EQ(first_owned.count(tp), 0u) << fmt::format("{}", tp);
+  // Cooperative: the first member only gave up what moved, it was never emptied.
+  EXPECT_GE(first_revocations, 1);
+  auto now_first = (*first)->assignment();
+  ASSERT_TRUE(now_first);
+  EXPECT_EQ(std::set<topic_partition>(now_first->begin(), now_first->end()), first_owned);
+  ASSERT_TRUE((*second)->close());
+  ASSERT_TRUE((*first)->close());
+}
+
+TEST(KafkaAdmin, MissingTopicPartitionCountIsNotFound) {
+  auto adm = make_admin();
+  auto count = adm->partition_count(topic(unique("sluice.it.missing")), 10s);
+  ASSERT_FALSE(count);
+  EXPECT_EQ(count.err().code, errc::not_found) << count.err().message;
+}
+
+}  // namespace
+}  // namespace sluice::kafka

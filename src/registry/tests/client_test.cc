@@ -1,0 +1,59 @@
+// Unit tests for the registry client that need no registry: an unreachable URL gives a
+// clear error naming it, and error codes are read back from error messages.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "registry/client.h"
+
+namespace sluice::registry {
+namespace {
+
+// A loopback port nothing listens on: bound (port 0) and closed again.
+int closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(RegistryClient, UnreachableRegistryErrorNamesTheUrl) {
+  auto url = "http://127.0.0.1:" + std::to_string(closed_port());
+  client c({url + "/", std::chrono::milliseconds(2000), std::chrono::milliseconds(1000), ""});
+  auto r = c.schema_by_id(1);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.err().code, errc::unavailable);
+  EXPECT_NE(r.err().message.find(url + "/schemas/ids/1"), std::string::npos) << r.err().message;
+  auto reg = c.register_schema("users.raw-value", R"("string")");
+  ASSERT_FALSE(reg);
+  EXPECT_NE(reg.err().message.find(url + "/subjects/users.raw-value/versions"), std::string::npos)
+      << reg.err().message;
+}
+
+TEST(RegistryClient, SubjectIsPercentEncodedInTheUrl) {
+  auto url = "http://127.0.0.1:" + std::to_string(closed_port());
+  client c({url, std::chrono::milliseconds(2000), std::chrono::milliseconds(1000), ""});
+  auto r = c.latest("a/b c");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.err().message.find("/subjects/a%2Fb%20c/versions/latest"), std::string::npos)
+      << r.err().message;
+}
+
+TEST(RegistryClient, ErrorCodeIsReadBackFromTheMessage) {
+  error e{errc::invalid_argument,
+          "schema registry POST http://x/subjects/s/versions: HTTP 409, error_code 409: nope"};
+  EXPECT_EQ(registry_error_code(e), 409);
+  EXPECT_EQ(registry_error_code(error{errc::io, "no code here"}), std::nullopt);
+}
+
+}  // namespace
+}  // namespace sluice::registry
