@@ -9,6 +9,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import requests
 from cassandra.cluster import Cluster
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -154,7 +155,7 @@ def test_engine_dying_at_start_fails_up_with_its_log_tail(sluice_bin: Path, repo
         shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def test_down_then_up_keeps_topics_and_rows(sluice_bin: Path) -> None:
+def test_down_then_up_keeps_topics_rows_and_schema_ids(sluice_bin: Path) -> None:
     topic = f"restart-probe-{uuid.uuid4().hex[:8]}"
     admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
     admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])[topic].result(30)
@@ -164,6 +165,11 @@ def test_down_then_up_keeps_topics_and_rows(sluice_bin: Path) -> None:
         "INSERT INTO sluice.users (id, first_name) VALUES (%s, %s)", (row_id, "Persistent")
     )
     cluster.shutdown()
+
+    registry = "http://127.0.0.1:8081"
+    schema_id = requests.get(
+        f"{registry}/subjects/users.raw-value/versions/latest", timeout=5
+    ).json()["id"]
 
     assert run(sluice_bin, "down").returncode == 0
     up = run(sluice_bin, "up", "--no-install")
@@ -179,3 +185,5 @@ def test_down_then_up_keeps_topics_and_rows(sluice_bin: Path) -> None:
     )
     cluster.shutdown()
     assert row is not None and row.first_name == "Persistent"
+    latest = requests.get(f"{registry}/subjects/users.raw-value/versions/latest", timeout=5).json()
+    assert latest["id"] == schema_id
