@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include "base/error.h"
@@ -84,6 +85,13 @@ std::string fill_format(std::string_view format, prng& rng) {
   return out;
 }
 
+/// Draws exactly what fill_format would, without building the string (same stream).
+void skip_format(std::string_view format, prng& rng) {
+  for (char c : format) {
+    if (c == '#' || c == 'A') (void)rng.next();
+  }
+}
+
 std::string iso_instant(std::int64_t seconds, int millis) {
   std::int64_t days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
   std::int64_t rem = seconds - days * 86400;
@@ -98,7 +106,7 @@ std::string iso_instant(std::int64_t seconds, int millis) {
   std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
   std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
   y += m <= 2;
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", y, m, d, rem / 3600,
+  return fmt::format(FMT_COMPILE("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z"), y, m, d, rem / 3600,
                      rem / 60 % 60, rem % 60, millis);
 }
 
@@ -110,8 +118,8 @@ std::string uuid_v4(prng& rng) {
   std::uint64_t hi = rng.next(), lo = rng.next();
   hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
   lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF,
-                     hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
+  return fmt::format(FMT_COMPILE("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}"), hi >> 32,
+                     (hi >> 16) & 0xFFFF, hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFULL);
 }
 
 std::string hex_digest(const EVP_MD* md, const std::string& input) {
@@ -165,6 +173,13 @@ generator::generator(options opts) : opts_(std::move(opts)) {
 }
 
 profile generator::make_profile(std::uint64_t index) const {
+  return build(index, true);
+}
+
+// `full` = false skips formatting what the contract record does not carry (coordinates,
+// cell, id value, picture variants) but draws the same random numbers, so
+// to_record(make_profile(i)) == make_record(i).record always holds.
+profile generator::build(std::uint64_t index, bool full) const {
   prng rng(opts_.seed, index);
   const nation& nat = nations()[nat_indices_[rng.below(nat_indices_.size())]];
   profile p;
@@ -183,8 +198,12 @@ profile generator::make_profile(std::uint64_t index) const {
   p.location.state = std::string(where.state);
   p.location.country = std::string(nat.country);
   p.location.postcode = fill_format(nat.postcode_format, rng);
-  p.location.latitude = fmt::format("{:.4f}", rng.unit() * 180.0 - 90.0);
-  p.location.longitude = fmt::format("{:.4f}", rng.unit() * 360.0 - 180.0);
+  double latitude = rng.unit() * 180.0 - 90.0;
+  double longitude = rng.unit() * 360.0 - 180.0;
+  if (full) {
+    p.location.latitude = fmt::format("{:.4f}", latitude);
+    p.location.longitude = fmt::format("{:.4f}", longitude);
+  }
   const zone& tz = zones[rng.below(std::size(zones))];
   p.location.timezone_offset = std::string(tz.offset);
   p.location.timezone_description = std::string(tz.description);
@@ -194,8 +213,9 @@ profile generator::make_profile(std::uint64_t index) const {
   p.email = local + "@example.com";
 
   p.login.uuid = uuid_v4(rng);
-  p.login.username = fmt::format("{}{}{}", adjectives[rng.below(std::size(adjectives))],
-                                 animals[rng.below(std::size(animals))], rng.between(100, 999));
+  p.login.username =
+      fmt::format(FMT_COMPILE("{}{}{}"), adjectives[rng.below(std::size(adjectives))],
+                  animals[rng.below(std::size(animals))], rng.between(100, 999));
   p.login.password = std::string(passwords[rng.below(std::size(passwords))]);
 
   constexpr std::int64_t year = 31556952;  // average Gregorian year in seconds
@@ -208,13 +228,23 @@ profile generator::make_profile(std::uint64_t index) const {
   p.registered_age = years_between(registered, as_of_seconds_);
 
   p.phone = fill_format(nat.phone_format, rng);
-  p.cell = fill_format(nat.cell_format, rng);
+  if (full) {
+    p.cell = fill_format(nat.cell_format, rng);
+  } else {
+    skip_format(nat.cell_format, rng);
+  }
   p.id_name = std::string(nat.id_name);
-  p.id_value = fill_format(nat.id_format, rng);
+  if (full) {
+    p.id_value = fill_format(nat.id_format, rng);
+  } else {
+    skip_format(nat.id_format, rng);
+  }
 
   auto folder = female ? "women" : "men";
   auto number = rng.below(100);
-  p.picture_large = fmt::format("https://randomuser.me/api/portraits/{}/{}.jpg", folder, number);
+  p.picture_large =
+      fmt::format(FMT_COMPILE("https://randomuser.me/api/portraits/{}/{}.jpg"), folder, number);
+  if (!full) return p;
   p.picture_medium =
       fmt::format("https://randomuser.me/api/portraits/med/{}/{}.jpg", folder, number);
   p.picture_thumbnail =
@@ -245,8 +275,8 @@ model::user_record to_record(const profile& p) {
   r.set(field::gender, p.gender);
   r.set(field::dob, p.dob_date.substr(0, 10));
   r.set(field::address,
-        fmt::format("{} {}, {}, {}, {}", p.location.street_number, p.location.street_name,
-                    p.location.city, p.location.state, p.location.country));
+        fmt::format(FMT_COMPILE("{} {}, {}, {}, {}"), p.location.street_number,
+                    p.location.street_name, p.location.city, p.location.state, p.location.country));
   r.set(field::postcode, p.location.postcode);
   r.set(field::username, p.login.username);
   r.set(field::registered_date, p.registered_date);
@@ -256,7 +286,7 @@ model::user_record to_record(const profile& p) {
 
 generated generator::make_record(std::uint64_t index) const {
   generated out;
-  out.record = to_record(make_profile(index));
+  out.record = to_record(build(index, false));
   if (opts_.bad_ratio > 0.0) {
     prng rng(opts_.seed ^ 0xBADBADBADULL, index);
     if (rng.unit() < opts_.bad_ratio) {

@@ -102,6 +102,7 @@ class generator {
   const options& settings() const { return opts_; }
 
  private:
+  profile build(std::uint64_t index, bool full) const;
   options opts_;
   std::vector<std::size_t> nat_indices_;
   std::int64_t as_of_seconds_ = 0;

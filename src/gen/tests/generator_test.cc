@@ -54,6 +54,13 @@ TEST(Generator, SeedOneIndexZeroIsStableAcrossMachines) {
   EXPECT_EQ(first.get(model::field::id)->size(), 36u);
 }
 
+TEST(Generator, RecordPathMatchesTheFullProfileMapping) {
+  generator g({.seed = 21});
+  for (std::uint64_t i = 0; i < 1000; ++i) {
+    EXPECT_EQ(g.make_record(i).record, to_record(g.make_profile(i))) << i;
+  }
+}
+
 TEST(Generator, DifferentSeedsGiveDifferentUsers) {
   generator a({.seed = 1}), b({.seed = 2});
   int same = 0;
