@@ -1,0 +1,36 @@
+"""Static checks of docker-compose.yml (no Docker engine runs here): it parses, every
+image is pinned to a version, and the published ports are those `sluice up` uses."""
+
+from pathlib import Path
+
+import yaml
+
+
+def load(repo: Path) -> dict:
+    return yaml.safe_load((repo / "docker-compose.yml").read_text())
+
+
+def test_every_image_is_pinned_to_a_version(repo: Path) -> None:
+    services = load(repo)["services"]
+    for name, service in services.items():
+        image = service.get("image")
+        assert image, f"{name} has no image"
+        assert ":" in image, f"{name}: {image} is not pinned"
+        assert not image.endswith(":latest"), f"{name}: {image} uses latest"
+
+
+def test_published_ports_match_the_launcher_defaults(repo: Path) -> None:
+    services = load(repo)["services"]
+    published = {name: s.get("ports", []) for name, s in services.items()}
+    assert "9092:9092" in published["kafka"]
+    assert "9042:9042" in published["cassandra"]
+    assert "5433:5432" in published["postgres"]
+    assert "8081:8081" in published["registry"]
+    assert "8080:8080" in published["api"]
+
+
+def test_dockerfile_base_images_are_pinned(repo: Path) -> None:
+    for line in (repo / "Dockerfile").read_text().splitlines():
+        if line.startswith("FROM "):
+            image = line.split()[1]
+            assert ":" in image and not image.endswith(":latest"), line
