@@ -1,0 +1,406 @@
+// Encoding and bounds-checked decoding of CQL native protocol v4 frames.
+#include "cql/protocol.h"
+
+#include <cstring>
+
+namespace sluice::cql {
+namespace {
+
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
+constexpr std::uint8_t flag_values = 0x01, flag_page_size = 0x04, flag_paging_state = 0x08;
+constexpr std::int32_t rows_global_spec = 0x01, rows_has_more = 0x02, rows_no_metadata = 0x04;
+
+void write_params(writer& w, const query_params& p) {
+  w.i16(static_cast<std::int16_t>(p.level));
+  std::uint8_t flags = 0;
+  if (!p.values.empty()) flags |= flag_values;
+  if (p.page_size > 0) flags |= flag_page_size;
+  if (p.paging_state) flags |= flag_paging_state;
+  w.u8(flags);
+  if (!p.values.empty()) {
+    w.i16(static_cast<std::int16_t>(p.values.size()));
+    for (const auto& v : p.values) w.bytes(v);
+  }
+  if (p.page_size > 0) w.i32(p.page_size);
+  if (p.paging_state) w.bytes(*p.paging_state);
+}
+
+result<column_type> read_type(reader& r, int depth) {
+  if (depth > 16) return make_error(errc::protocol, "CQL type nested too deeply");
+  column_type t;
+  t.id = static_cast<type_id>(r.u16());
+  switch (t.id) {
+    case type_id::custom:
+      r.string();
+      break;
+    case type_id::list:
+    case type_id::set: {
+      auto inner = read_type(r, depth + 1);
+      if (!inner) return inner;
+      t.params.push_back(*inner);
+      break;
+    }
+    case type_id::map:
+      for (int i = 0; i < 2; ++i) {
+        auto inner = read_type(r, depth + 1);
+        if (!inner) return inner;
+        t.params.push_back(*inner);
+      }
+      break;
+    case type_id::udt: {
+      r.string();
+      r.string();
+      int n = r.u16();
+      for (int i = 0; i < n && r.ok(); ++i) {
+        r.string();
+        auto inner = read_type(r, depth + 1);
+        if (!inner) return inner;
+        t.params.push_back(*inner);
+      }
+      break;
+    }
+    case type_id::tuple: {
+      int n = r.u16();
+      for (int i = 0; i < n && r.ok(); ++i) {
+        auto inner = read_type(r, depth + 1);
+        if (!inner) return inner;
+        t.params.push_back(*inner);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (!r.ok()) return make_error(errc::protocol, "truncated CQL type");
+  return t;
+}
+
+result<std::vector<column_spec>> read_columns(reader& r, std::int32_t flags, std::int32_t count) {
+  std::vector<column_spec> cols;
+  std::string ks, table;
+  if (flags & rows_global_spec) {
+    ks = r.string();
+    table = r.string();
+  }
+  if (count < 0 || count > 65535) return make_error(errc::protocol, "bad column count {}", count);
+  for (std::int32_t i = 0; i < count && r.ok(); ++i) {
+    column_spec c;
+    if (flags & rows_global_spec) {
+      c.keyspace = ks;
+      c.table = table;
+    } else {
+      c.keyspace = r.string();
+      c.table = r.string();
+    }
+    c.name = r.string();
+    auto t = read_type(r, 0);
+    if (!t) return t.err();
+    c.type = *t;
+    cols.push_back(std::move(c));
+  }
+  if (!r.ok()) return make_error(errc::protocol, "truncated column metadata");
+  return cols;
+}
+
+result<void> read_rows(reader& r, rows_result& out) {
+  auto flags = r.i32();
+  auto count = r.i32();
+  if (flags & rows_has_more) {
+    auto state = r.bytes();
+    if (state) out.paging_state = std::string(*state);
+  }
+  if (!(flags & rows_no_metadata)) {
+    auto cols = read_columns(r, flags, count);
+    if (!cols) return cols.err();
+    out.columns = std::move(*cols);
+  }
+  auto rows = r.i32();
+  if (!r.ok() || rows < 0) return make_error(errc::protocol, "truncated rows result");
+  out.rows.reserve(static_cast<std::size_t>(std::min(rows, 100000)));
+  for (std::int32_t i = 0; i < rows && r.ok(); ++i) {
+    std::vector<std::optional<std::string>> row;
+    row.reserve(static_cast<std::size_t>(count));
+    for (std::int32_t c = 0; c < count && r.ok(); ++c) {
+      auto cell = r.bytes();
+      row.emplace_back(cell ? std::optional<std::string>(std::string(*cell)) : std::nullopt);
+    }
+    out.rows.push_back(std::move(row));
+  }
+  if (!r.ok()) return make_error(errc::protocol, "truncated rows result");
+  return ok();
+}
+
+}  // namespace
+
+void writer::i16(std::int16_t v) {
+  put_be(out, static_cast<std::uint16_t>(v), 2);
+}
+void writer::i32(std::int32_t v) {
+  put_be(out, static_cast<std::uint32_t>(v), 4);
+}
+void writer::string(std::string_view s) {
+  i16(static_cast<std::int16_t>(s.size()));
+  out.append(s);
+}
+void writer::long_string(std::string_view s) {
+  i32(static_cast<std::int32_t>(s.size()));
+  out.append(s);
+}
+void writer::short_bytes(std::string_view s) {
+  string(s);
+}
+void writer::bytes(const bound_value& v) {
+  if (!v) {
+    i32(-1);
+    return;
+  }
+  i32(static_cast<std::int32_t>(v->size()));
+  out.append(*v);
+}
+void writer::string_map(const std::vector<std::pair<std::string, std::string>>& m) {
+  i16(static_cast<std::int16_t>(m.size()));
+  for (const auto& [k, v] : m) {
+    string(k);
+    string(v);
+  }
+}
+
+bool reader::need(std::size_t n) {
+  if (!ok_ || remaining() < n) ok_ = false;
+  return ok_;
+}
+std::uint8_t reader::u8() {
+  return need(1) ? static_cast<std::uint8_t>(data_[pos_++]) : 0;
+}
+std::int16_t reader::i16() {
+  if (!need(2)) return 0;
+  auto v = static_cast<std::uint16_t>((static_cast<std::uint8_t>(data_[pos_]) << 8) |
+                                      static_cast<std::uint8_t>(data_[pos_ + 1]));
+  pos_ += 2;
+  return static_cast<std::int16_t>(v);
+}
+std::int32_t reader::i32() {
+  if (!need(4)) return 0;
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<std::uint8_t>(data_[pos_ + i]);
+  pos_ += 4;
+  return static_cast<std::int32_t>(v);
+}
+std::int64_t reader::i64() {
+  if (!need(8)) return 0;
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(data_[pos_ + i]);
+  pos_ += 8;
+  return static_cast<std::int64_t>(v);
+}
+std::string_view reader::raw(std::size_t n) {
+  if (!need(n)) return {};
+  auto out = data_.substr(pos_, n);
+  pos_ += n;
+  return out;
+}
+std::string_view reader::string() {
+  auto n = u16();
+  return raw(n);
+}
+std::string_view reader::long_string() {
+  auto n = i32();
+  if (n < 0) ok_ = false;
+  return ok_ ? raw(static_cast<std::size_t>(n)) : std::string_view{};
+}
+std::string_view reader::short_bytes() {
+  return string();
+}
+std::optional<std::string_view> reader::bytes() {
+  auto n = i32();
+  if (!ok_ || n < 0) return std::nullopt;
+  return raw(static_cast<std::size_t>(n));
+}
+
+void begin_frame(std::string& out, std::int16_t stream, opcode op) {
+  out.push_back(static_cast<char>(protocol_version));
+  out.push_back(0);
+  put_be(out, static_cast<std::uint16_t>(stream), 2);
+  out.push_back(static_cast<char>(op));
+  put_be(out, 0, 4);
+}
+
+void finish_frame(std::string& out, std::size_t frame_start) {
+  auto length = static_cast<std::uint32_t>(out.size() - frame_start - header_size);
+  for (int i = 0; i < 4; ++i) {
+    out[frame_start + 5 + static_cast<std::size_t>(i)] =
+        static_cast<char>((length >> (8 * (3 - i))) & 0xFF);
+  }
+}
+
+result<frame_header> parse_header(std::string_view bytes) {
+  reader r(bytes);
+  frame_header h;
+  h.version = r.u8();
+  h.flags = r.u8();
+  h.stream = r.i16();
+  auto op = r.u8();
+  h.length = static_cast<std::uint32_t>(r.i32());
+  if (!r.ok()) return make_error(errc::protocol, "truncated frame header ({} bytes)", bytes.size());
+  if ((h.version & 0x7F) < 3 || (h.version & 0x7F) > 5) {
+    return make_error(errc::protocol, "unsupported protocol version byte 0x{:02x}", h.version);
+  }
+  if (op > static_cast<std::uint8_t>(opcode::batch) || op == 0x04) {
+    return make_error(errc::protocol, "unknown opcode 0x{:02x}", op);
+  }
+  if (h.length > max_body_size) {
+    return make_error(errc::protocol, "frame body of {} bytes exceeds the {} byte limit", h.length,
+                      max_body_size);
+  }
+  h.op = static_cast<opcode>(op);
+  return h;
+}
+
+void write_startup(std::string& out, std::int16_t stream) {
+  auto start = out.size();
+  begin_frame(out, stream, opcode::startup);
+  writer{out}.string_map({{"CQL_VERSION", "3.0.0"}});
+  finish_frame(out, start);
+}
+
+void write_query(std::string& out, std::int16_t stream, std::string_view cql,
+                 const query_params& p) {
+  auto start = out.size();
+  begin_frame(out, stream, opcode::query);
+  writer w{out};
+  w.long_string(cql);
+  write_params(w, p);
+  finish_frame(out, start);
+}
+
+void write_prepare(std::string& out, std::int16_t stream, std::string_view cql) {
+  auto start = out.size();
+  begin_frame(out, stream, opcode::prepare);
+  writer{out}.long_string(cql);
+  finish_frame(out, start);
+}
+
+void write_execute(std::string& out, std::int16_t stream, std::string_view prepared_id,
+                   const query_params& p) {
+  auto start = out.size();
+  begin_frame(out, stream, opcode::execute);
+  writer w{out};
+  w.short_bytes(prepared_id);
+  write_params(w, p);
+  finish_frame(out, start);
+}
+
+result<response> parse_response(const frame_header& header, std::string_view body) {
+  reader r(body);
+  response res;
+  res.op = header.op;
+  // Optional prefixes announced by header flags: tracing id, warnings, custom payload.
+  if (header.flags & 0x02) r.raw(16);
+  if (header.flags & 0x08) {
+    auto count = r.u16();
+    for (int i = 0; i < count && r.ok(); ++i) res.warnings.emplace_back(r.string());
+  }
+  if (header.flags & 0x04) {
+    auto count = r.u16();
+    for (int i = 0; i < count && r.ok(); ++i) {
+      r.string();
+      r.bytes();
+    }
+  }
+  if (header.flags & 0x01)
+    return make_error(errc::protocol, "compressed frame but no compression was negotiated");
+  if (header.op == opcode::error) {
+    server_error e;
+    e.code = r.i32();
+    e.message = std::string(r.string());
+    if (e.code == error_unprepared) e.unprepared_id = std::string(r.short_bytes());
+    if (!r.ok()) return make_error(errc::protocol, "truncated ERROR body");
+    res.error = std::move(e);
+    return res;
+  }
+  if (header.op != opcode::result) return res;
+  res.result_kind = r.i32();
+  switch (res.result_kind) {
+    case 1:
+    case 3:
+    case 5:
+      break;
+    case 2: {
+      auto rows = read_rows(r, res.rows);
+      if (!rows) return rows.err();
+      break;
+    }
+    case 4: {
+      res.prepared.id = std::string(r.short_bytes());
+      auto flags = r.i32();
+      auto count = r.i32();
+      auto pk_count = r.i32();
+      for (std::int32_t i = 0; i < pk_count && r.ok() && i < 65536; ++i) r.i16();
+      auto cols = read_columns(r, flags, count);
+      if (!cols) return cols.err();
+      res.prepared.bind_columns = std::move(*cols);
+      rows_result meta;
+      auto result_flags = r.i32();
+      auto result_count = r.i32();
+      if (!(result_flags & rows_no_metadata)) {
+        if (result_flags & rows_has_more) r.bytes();
+        auto rcols = read_columns(r, result_flags, result_count);
+        if (!rcols) return rcols.err();
+        res.prepared.result_columns = std::move(*rcols);
+      }
+      break;
+    }
+    default:
+      return make_error(errc::protocol, "unknown RESULT kind {}", res.result_kind);
+  }
+  if (!r.ok()) return make_error(errc::protocol, "truncated RESULT body");
+  return res;
+}
+
+std::string_view error_name(std::int32_t code) {
+  switch (code) {
+    case 0x0000:
+      return "server error";
+    case 0x000A:
+      return "protocol error";
+    case 0x0100:
+      return "authentication error";
+    case 0x1000:
+      return "unavailable";
+    case 0x1001:
+      return "overloaded";
+    case 0x1002:
+      return "is bootstrapping";
+    case 0x1003:
+      return "truncate error";
+    case 0x1100:
+      return "write timeout";
+    case 0x1200:
+      return "read timeout";
+    case 0x1300:
+      return "read failure";
+    case 0x1400:
+      return "function failure";
+    case 0x1500:
+      return "write failure";
+    case 0x2000:
+      return "syntax error";
+    case 0x2100:
+      return "unauthorized";
+    case 0x2200:
+      return "invalid query";
+    case 0x2300:
+      return "config error";
+    case 0x2400:
+      return "already exists";
+    case 0x2500:
+      return "unprepared";
+    default:
+      return "error";
+  }
+}
+
+}  // namespace sluice::cql

@@ -1,0 +1,147 @@
+// The CQL client against the real Cassandra started by `sluice up` (127.0.0.1:9042, or
+// SLUICE_CASSANDRA_PORT). Each run uses its own keyspace.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "cql/cql.h"
+
+namespace sluice::cql {
+namespace {
+
+session_config local() {
+  session_config c;
+  if (const char* port = std::getenv("SLUICE_CASSANDRA_PORT")) c.port = std::atoi(port);
+  c.timeout = std::chrono::milliseconds(30000);
+  return c;
+}
+
+/// Asserts a result is ok, printing the error otherwise.
+#define ASSERT_CQL_OK(expr)                                       \
+  do {                                                            \
+    auto&& r_ = (expr);                                           \
+    ASSERT_TRUE(r_.ok()) << #expr << ": " << r_.err().describe(); \
+  } while (0)
+
+class CqlSession : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto s = session::connect(local());
+    ASSERT_TRUE(s.ok()) << s.err().describe();
+    keyspace_ = "cqltest_" + std::to_string(getpid());
+    auto r =
+        (*s)->query("CREATE KEYSPACE IF NOT EXISTS " + keyspace_ +
+                    " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+    ASSERT_TRUE(r.ok()) << r.err().describe();
+  }
+  static void TearDownTestSuite() {
+    auto s = session::connect(local());
+    if (s.ok()) (void)(*s)->query("DROP KEYSPACE IF EXISTS " + keyspace_);
+  }
+  std::unique_ptr<session> open() {
+    auto c = local();
+    c.keyspace = keyspace_;
+    auto s = session::connect(c);
+    EXPECT_TRUE(s.ok()) << s.err().describe();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+  static inline std::string keyspace_;
+};
+
+TEST_F(CqlSession, EveryTypeRoundTripsIncludingNullsEmptyUnicodeAndLargeBlobs) {
+  auto s = open();
+  ASSERT_CQL_OK(
+      s->query("CREATE TABLE IF NOT EXISTS types (id uuid PRIMARY KEY, t text, i int, "
+               "b bigint, f boolean, d double, day date, ts timestamp, blob blob)"));
+  auto insert =
+      s->prepare("INSERT INTO types (id, t, i, b, f, d, day, ts, blob) VALUES (?,?,?,?,?,?,?,?,?)");
+  ASSERT_TRUE(insert.ok()) << insert.err().describe();
+  std::string big(1 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7);
+  auto id1 = *uuid_value("7f1d2c3a-1b2c-4d5e-8f90-0123456789ab");
+  auto id2 = *uuid_value("00000000-0000-4000-8000-000000000002");
+  ASSERT_TRUE(
+      s->execute(*insert, {id1, text_value("Zoë 山田 😀"), int_value(-42), bigint_value(1LL << 40),
+                           boolean_value(true), double_value(2.5), date_value(-25567),
+                           timestamp_value(1433161845123), blob_value(big)})
+          .ok());
+  ASSERT_CQL_OK(s->execute(*insert, {id2, text_value(""), std::nullopt, std::nullopt, std::nullopt,
+                                     std::nullopt, std::nullopt, std::nullopt, std::nullopt}));
+  auto rows = s->query("SELECT id, t, i, b, f, d, day, ts, blob FROM types WHERE id = ?", {id1});
+  ASSERT_TRUE(rows.ok()) << rows.err().describe();
+  ASSERT_EQ(rows->rows.size(), 1u);
+  const auto& r = rows->rows[0];
+  EXPECT_EQ(*r[1], "Zoë 山田 😀");
+  EXPECT_EQ(read_int(*r[2]), -42);
+  EXPECT_EQ(read_bigint(*r[3]), 1LL << 40);
+  EXPECT_EQ(cell_text(rows->columns[4].type, r[4]), "true");
+  EXPECT_EQ(cell_text(rows->columns[5].type, r[5]), "2.5");
+  EXPECT_EQ(read_date_days(*r[6]), -25567);
+  EXPECT_EQ(read_bigint(*r[7]), 1433161845123);
+  EXPECT_EQ(*r[8], big);
+  auto empty = s->query("SELECT t, i FROM types WHERE id = ?", {id2});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty->rows[0][0], "");
+  EXPECT_FALSE(empty->rows[0][1].has_value());
+}
+
+TEST_F(CqlSession, PagingThroughTwentyThousandRowsReturnsEachExactlyOnce) {
+  auto s = open();
+  ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS many (p int, c int, PRIMARY KEY (p, c))"));
+  auto insert = s->prepare("INSERT INTO many (p, c) VALUES (?, ?)");
+  ASSERT_TRUE(insert.ok()) << insert.err().describe();
+  std::vector<std::vector<bound_value>> values;
+  for (int i = 0; i < 20000; ++i) values.push_back({int_value(i % 50), int_value(i)});
+  auto results = s->execute_many(*insert, values, 512);
+  for (const auto& r : results) ASSERT_TRUE(r.ok()) << r.err().describe();
+  auto all = s->query("SELECT c FROM many");  // 5000 per page: four pages at least
+  ASSERT_TRUE(all.ok()) << all.err().describe();
+  std::set<int> seen;
+  for (const auto& row : all->rows) seen.insert(read_int(*row[0]));
+  EXPECT_EQ(all->rows.size(), 20000u);
+  EXPECT_EQ(seen.size(), 20000u);
+}
+
+TEST_F(CqlSession, PreparedStatementSurvivesAlterTable) {
+  auto s = open();
+  ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS evolving (id int PRIMARY KEY, a text)"));
+  auto select = s->prepare("SELECT * FROM evolving WHERE id = ?");
+  ASSERT_TRUE(select.ok()) << select.err().describe();
+  ASSERT_CQL_OK(s->query("INSERT INTO evolving (id, a) VALUES (1, 'x')"));
+  ASSERT_CQL_OK(s->query("ALTER TABLE evolving ADD b text"));
+  ASSERT_CQL_OK(s->query("UPDATE evolving SET b = 'y' WHERE id = 1"));
+  auto rows = s->execute(*select, {int_value(1)});
+  ASSERT_TRUE(rows.ok()) << rows.err().describe();
+  ASSERT_EQ(rows->rows.size(), 1u);
+}
+
+TEST_F(CqlSession, DroppedTableGivesAClearError) {
+  auto s = open();
+  ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS doomed (id int PRIMARY KEY)"));
+  auto insert = s->prepare("INSERT INTO doomed (id) VALUES (?)");
+  ASSERT_TRUE(insert.ok()) << insert.err().describe();
+  ASSERT_CQL_OK(s->query("DROP TABLE doomed"));
+  auto r = s->execute(*insert, {int_value(1)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.err().message.find("doomed"), std::string::npos) << r.err().message;
+}
+
+TEST_F(CqlSession, SyntaxErrorCarriesTheServerMessage) {
+  auto s = open();
+  auto r = s->query("SELEKT nothing");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.err().message.find("syntax error"), std::string::npos) << r.err().message;
+}
+
+TEST(CqlConnect, NothingListeningIsAnErrorNamingHostAndPort) {
+  session_config c;
+  c.port = 1;
+  auto s = session::connect(c);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.err().message.find("127.0.0.1:1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::cql
