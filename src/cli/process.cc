@@ -1,0 +1,100 @@
+// `sluice process`: the stream processor (src/pipeline/process.h), with /metrics and
+// /health on its own port, stopping cleanly on SIGINT/SIGTERM.
+#include <signal.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "cli/verb.h"
+#include "kafka/config.h"
+#include "pipeline/process.h"
+#include "web/server.h"
+
+namespace sluice::cli {
+namespace {
+
+struct process_options {
+  pipeline::process_settings settings;
+  std::string bootstrap = "127.0.0.1:9092";
+  std::vector<std::string> properties;
+  int metrics_port = 9470;
+  double idle_exit_seconds = 5;
+};
+
+int run_process(process_options opts) {
+  auto& s = opts.settings;
+  s.kafka.bootstrap_servers = opts.bootstrap;
+  for (const auto& text : opts.properties) {
+    auto p = kafka::parse_property(text);
+    if (!p) throw fatal_error(fmt::format("-X: {}", p.err().message));
+    s.kafka.extra.push_back(*p);
+  }
+  if (s.batch_size < 1 || s.batch_size > 100000) {
+    throw fatal_error(fmt::format("--batch-size: '{}' must be from 1 to 100000", s.batch_size));
+  }
+  if (s.cassandra_window < 1 || s.cassandra_window > 32000) {
+    throw fatal_error(
+        fmt::format("--cassandra-window: '{}' must be from 1 to 32000", s.cassandra_window));
+  }
+  s.idle_exit = std::chrono::milliseconds(static_cast<long>(opts.idle_exit_seconds * 1000));
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  static std::atomic<bool> stop{false};
+  std::thread waiter([signals]() mutable {
+    int received = 0;
+    sigwait(&signals, &received);
+    log::get("process")->info("signal {}: finishing the batch, committing, leaving the group",
+                              received);
+    stop = true;
+  });
+  waiter.detach();
+
+  web::metrics_registry fallback;
+  std::unique_ptr<web::server> server;
+  if (opts.metrics_port > 0) {
+    server = std::make_unique<web::server>(web::server_options{.host = "127.0.0.1",
+                                                               .port = opts.metrics_port,
+                                                               .threads = 1,
+                                                               .service_name = "sluice-process"},
+                                           web::router{});
+    server->start();
+  }
+  return pipeline::run_processor(s, stop, server ? server->metrics() : fallback);
+}
+
+SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
+  auto o = std::make_shared<process_options>();
+  auto* cmd = root.add_subcommand(
+      "process", "validate users.raw, store good rows in Cassandra, dead-letter the rest");
+  cmd->add_option("--bootstrap", o->bootstrap, "Kafka bootstrap servers")
+      ->envname("SLUICE_KAFKA_BOOTSTRAP");
+  cmd->add_option("-X", o->properties, "extra librdkafka property key=value (SASL, TLS, ...)");
+  cmd->add_option("--group", o->settings.group_id, "consumer group id");
+  cmd->add_option("--topic", o->settings.source_topic, "raw topic to consume");
+  cmd->add_option("--dlq-topic", o->settings.dlq_topic, "dead-letter topic");
+  cmd->add_option("--registry", o->settings.registry_url, "schema registry URL");
+  cmd->add_option("--cassandra-host", o->settings.cassandra_host, "Cassandra contact point");
+  cmd->add_option("--cassandra-port", o->settings.cassandra_port, "Cassandra native port");
+  cmd->add_option("--keyspace", o->settings.keyspace, "Cassandra keyspace holding `users`");
+  cmd->add_option("--rules", o->settings.rules_file, "rules file (contract/rules.yaml)");
+  cmd->add_option("--batch-size", o->settings.batch_size,
+                  "records per batch (bounds records in flight)");
+  cmd->add_option("--cassandra-window", o->settings.cassandra_window,
+                  "concurrent Cassandra writes");
+  cmd->add_option("--metrics-port", o->metrics_port, "port for /metrics and /health (0: off)");
+  cmd->add_flag("--stop-at-end", o->settings.stop_at_end,
+                "exit once the topic is drained (for batch runs and tests)");
+  cmd->add_option("--idle-exit", o->idle_exit_seconds,
+                  "with --stop-at-end: seconds without records that mean drained");
+  return [o] { return run_process(*o); };
+});
+
+}  // namespace
+}  // namespace sluice::cli

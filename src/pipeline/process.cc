@@ -1,0 +1,413 @@
+// The processor loop: poll a batch, route each record, wait for both sinks, commit.
+#include "pipeline/process.h"
+
+#include <thread>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "cql/cql.h"
+#include "kafka/kafka.h"
+#include "pipeline/decode.h"
+#include "pipeline/offset_tracker.h"
+#include "registry/client.h"
+#include "rules/rules.h"
+
+namespace sluice::pipeline {
+namespace {
+
+using clock = std::chrono::steady_clock;
+using model::field;
+
+constexpr const char* upsert_cql =
+    "INSERT INTO users (id, first_name, last_name, email, phone, gender, dob, address, "
+    "postcode, username, registered_date, picture, contract_version, schema_id, source_topic, "
+    "source_partition, source_offset, produced_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+struct dead_letter {
+  std::string rules, fields, reason;
+  std::optional<int> schema_id;
+};
+
+struct processor_metrics {
+  explicit processor_metrics(web::metrics_registry& m)
+      : registry(m),
+        consumed(m.get_counter("sluice_process_consumed_total", "Records read from the raw topic")),
+        valid(m.get_counter("sluice_process_valid_total", "Records that passed the rules")),
+        written(m.get_counter("sluice_process_written_total", "Rows acknowledged by Cassandra")),
+        dead_lettered(
+            m.get_counter("sluice_process_dead_lettered_total", "Records acknowledged on the DLQ")),
+        retries(m.get_counter("sluice_process_retries_total", "Sink retries after a failure")),
+        commits(m.get_counter("sluice_process_commits_total", "Offset commits")),
+        in_flight(m.get_gauge("sluice_process_in_flight", "Records polled but not yet committed")),
+        latency(m.get_histogram("sluice_process_end_to_end_seconds",
+                                "Kafka record timestamp to Cassandra acknowledgement")) {}
+  web::counter& invalid(const std::string& rule) {
+    return registry.get_counter("sluice_process_invalid_total", "Rejected records by rule id",
+                                {{"rule", rule}});
+  }
+  web::metrics_registry& registry;
+  web::counter& consumed;
+  web::counter& valid;
+  web::counter& written;
+  web::counter& dead_lettered;
+  web::counter& retries;
+  web::counter& commits;
+  web::gauge& in_flight;
+  web::histogram& latency;
+};
+
+/// The typed column values of one valid record, in upsert_cql's order.
+result<std::vector<cql::bound_value>> typed_row(const model::user_record& r,
+                                                const kafka::message& m,
+                                                std::optional<int> schema_id,
+                                                int contract_version) {
+  auto id = cql::uuid_value(*r.get(field::id));
+  if (!id) return id.err();
+  auto dob = rules::parse_date_days(*r.get(field::dob));
+  if (!dob) return dob.err();
+  auto registered = rules::parse_timestamp_ms(*r.get(field::registered_date));
+  if (!registered) return registered.err();
+  auto text = [&r](field f) -> cql::bound_value {
+    return r.get(f) ? cql::text_value(*r.get(f)) : std::nullopt;
+  };
+  return std::vector<cql::bound_value>{
+      *id,
+      text(field::first_name),
+      text(field::last_name),
+      text(field::email),
+      text(field::phone),
+      text(field::gender),
+      cql::date_value(*dob),
+      text(field::address),
+      text(field::postcode),
+      text(field::username),
+      cql::timestamp_value(*registered),
+      text(field::picture),
+      cql::int_value(contract_version),
+      schema_id ? cql::int_value(*schema_id) : std::nullopt,
+      cql::text_value(m.topic().str()),
+      cql::int_value(m.partition().value()),
+      cql::bigint_value(m.offset().value()),
+      m.timestamp_ms() >= 0 ? cql::timestamp_value(m.timestamp_ms()) : std::nullopt};
+}
+
+class processor {
+ public:
+  processor(const process_settings& s, const std::atomic<bool>& stop, web::metrics_registry& m)
+      : settings_(s),
+        stop_(stop),
+        metrics_(m),
+        log_(log::get("process")),
+        rules_(rules::rule_set::load(s.rules_file)),
+        registry_(registry::client_settings{.url = s.registry_url}),
+        decoder_([this](int id, std::string& error) { return fetch_schema(id, error); },
+                 s.max_value_bytes) {}
+
+  int run();
+
+ private:
+  std::optional<std::string> fetch_schema(int id, std::string& error) {
+    auto schema = registry_.schema_by_id(id);
+    if (schema) return *schema;
+    error = schema.err().message;
+    return std::nullopt;
+  }
+  void connect();
+  void on_rebalance(kafka::rebalance_kind kind, const std::vector<kafka::topic_partition>& parts);
+  bool process_batch(std::vector<kafka::message>& batch);
+  /// Both return false only when asked to stop before everything was acknowledged.
+  bool write_rows_until_done(std::vector<std::vector<cql::bound_value>>& rows,
+                             const std::vector<std::int64_t>& timestamps);
+  bool dead_letter_until_done(
+      const std::vector<std::pair<const kafka::message*, dead_letter>>& bad);
+  void commit(bool only_revoked = false, const std::vector<kafka::topic_partition>& which = {});
+  void backoff(int attempt, const std::string& what);
+
+  const process_settings& settings_;
+  const std::atomic<bool>& stop_;
+  processor_metrics metrics_;
+  std::shared_ptr<spdlog::logger> log_;
+  rules::rule_set rules_;
+  registry::client registry_;
+  value_decoder decoder_;
+  std::unique_ptr<kafka::consumer> consumer_;
+  std::unique_ptr<kafka::producer> producer_;
+  std::unique_ptr<cql::session> cassandra_;
+  std::optional<cql::prepared> upsert_;
+  offset_tracker tracker_;
+  std::atomic<int> dlq_failures_{0};
+};
+
+void processor::backoff(int attempt, const std::string& what) {
+  auto delay = std::min<std::chrono::milliseconds>(
+      std::chrono::milliseconds(100) * (1 << std::min(attempt, 7)), settings_.max_backoff);
+  metrics_.retries.inc();
+  log_->warn("{}; retrying in {} ms (attempt {})", what, delay.count(), attempt + 1);
+  auto until = clock::now() + delay;
+  while (clock::now() < until && !stop_) {
+    if (consumer_) (void)consumer_->poll(std::chrono::milliseconds(0));  // keep group membership
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+void processor::connect() {
+  kafka::consumer_settings cs;
+  cs.client = settings_.kafka;
+  cs.client.client_id = "sluice-process";
+  cs.group_id = settings_.group_id;
+  auto consumer = kafka::consumer::create(
+      cs, [this](kafka::rebalance_kind k, const std::vector<kafka::topic_partition>& p) {
+        on_rebalance(k, p);
+      });
+  if (!consumer) throw fatal_error(consumer.err());
+  consumer_ = std::move(*consumer);
+  if (auto sub = consumer_->subscribe({kafka::topic(settings_.source_topic)}); !sub)
+    throw fatal_error(sub.err());
+
+  kafka::producer_settings ps;
+  ps.client = settings_.kafka;
+  ps.client.client_id = "sluice-process-dlq";
+  auto producer = kafka::producer::create(ps, [this](const kafka::delivery_report& r) {
+    if (r.failure) {
+      dlq_failures_.fetch_add(1);
+      log_->warn("dead-letter produce failed: {}", r.failure->message);
+    }
+  });
+  if (!producer) throw fatal_error(producer.err());
+  producer_ = std::move(*producer);
+
+  for (int attempt = 0; !stop_; ++attempt) {
+    auto session = cql::session::connect({.host = settings_.cassandra_host,
+                                          .port = settings_.cassandra_port,
+                                          .keyspace = settings_.keyspace});
+    if (session) {
+      cassandra_ = std::move(*session);
+      auto prepared = cassandra_->prepare(upsert_cql);
+      if (prepared) {
+        upsert_ = std::move(*prepared);
+        return;
+      }
+      backoff(attempt, prepared.err().message);
+    } else {
+      backoff(attempt, session.err().message);
+    }
+  }
+}
+
+void processor::on_rebalance(kafka::rebalance_kind kind,
+                             const std::vector<kafka::topic_partition>& parts) {
+  if (kind == kafka::rebalance_kind::assigned) {
+    log_->info("assigned {} partition(s)", parts.size());
+    return;
+  }
+  // Batches finish before the next poll, so nothing is in flight here: commit what is
+  // done for the partitions being taken away, then forget them.
+  if (kind == kafka::rebalance_kind::revoked) commit(true, parts);
+  for (const auto& p : parts) tracker_.forget(p.partition.value());
+  log_->info("{} {} partition(s)", kind == kafka::rebalance_kind::revoked ? "revoked" : "lost",
+             parts.size());
+}
+
+void processor::commit(bool only_revoked, const std::vector<kafka::topic_partition>& which) {
+  std::vector<kafka::topic_partition_offset> offsets;
+  for (const auto& [partition, t] : tracker_.partitions()) {
+    if (only_revoked &&
+        std::none_of(which.begin(), which.end(), [&](const kafka::topic_partition& p) {
+          return p.partition.value() == partition;
+        })) {
+      continue;
+    }
+    if (auto next = t.committable()) {
+      offsets.push_back({kafka::topic(settings_.source_topic), kafka::partition(partition),
+                         kafka::offset(*next)});
+    }
+  }
+  if (offsets.empty()) return;
+  if (auto r = consumer_->commit(offsets); !r) {
+    log_->warn("offset commit failed (records will be re-read, not lost): {}", r.err().message);
+  } else {
+    metrics_.commits.inc();
+  }
+}
+
+bool processor::write_rows_until_done(std::vector<std::vector<cql::bound_value>>& rows,
+                                      const std::vector<std::int64_t>& timestamps) {
+  std::vector<std::size_t> pending(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) pending[i] = i;
+  for (int attempt = 0; !pending.empty(); ++attempt) {
+    if (!cassandra_ || !upsert_) {
+      auto session = cql::session::connect({.host = settings_.cassandra_host,
+                                            .port = settings_.cassandra_port,
+                                            .keyspace = settings_.keyspace});
+      if (!session) {
+        backoff(attempt, session.err().message);
+        if (stop_) return false;
+        continue;
+      }
+      cassandra_ = std::move(*session);
+      auto prepared = cassandra_->prepare(upsert_cql);
+      if (!prepared) {
+        backoff(attempt, prepared.err().message);
+        if (stop_) return false;
+        continue;
+      }
+      upsert_ = std::move(*prepared);
+    }
+    std::vector<std::vector<cql::bound_value>> batch;
+    batch.reserve(pending.size());
+    for (auto i : pending) batch.push_back(rows[i]);
+    auto results = cassandra_->execute_many(*upsert_, batch, settings_.cassandra_window);
+    std::vector<std::size_t> failed;
+    std::string first_error;
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      if (results[k].ok()) {
+        metrics_.written.inc();
+        if (timestamps[pending[k]] >= 0)
+          metrics_.latency.observe((now_ms - timestamps[pending[k]]) / 1000.0);
+      } else {
+        if (first_error.empty()) first_error = results[k].err().message;
+        failed.push_back(pending[k]);
+      }
+    }
+    pending = std::move(failed);
+    if (!pending.empty()) {
+      cassandra_.reset();  // reconnect: the node may have gone away
+      backoff(attempt,
+              fmt::format("{} Cassandra write(s) failed: {}", pending.size(), first_error));
+      if (stop_) return false;
+    }
+  }
+  return true;
+}
+
+bool processor::dead_letter_until_done(
+    const std::vector<std::pair<const kafka::message*, dead_letter>>& bad) {
+  for (int attempt = 0; !bad.empty(); ++attempt) {
+    dlq_failures_ = 0;
+    for (const auto& [m, why] : bad) {
+      std::vector<kafka::header> headers = {
+          {"sluice.rule", why.rules},
+          {"sluice.field", why.fields},
+          {"sluice.reason", why.reason},
+          {"sluice.source.topic", m->topic().str()},
+          {"sluice.source.partition", std::to_string(m->partition().value())},
+          {"sluice.source.offset", std::to_string(m->offset().value())},
+          {"sluice.contract.version", std::to_string(rules_.version())},
+      };
+      if (why.schema_id) headers.push_back({"sluice.schema.id", std::to_string(*why.schema_id)});
+      kafka::outgoing_record out{kafka::topic(settings_.dlq_topic), std::nullopt, m->key(),
+                                 m->value(), headers};
+      while (true) {
+        auto r = producer_->produce(out);
+        if (r || r.err().code != errc::unavailable) break;
+        producer_->poll(std::chrono::milliseconds(50));  // local queue full
+      }
+    }
+    auto flushed = producer_->flush(std::chrono::seconds(30));
+    if (flushed && dlq_failures_ == 0) {
+      metrics_.dead_lettered.inc(bad.size());
+      return true;
+    }
+    backoff(attempt,
+            fmt::format("dead-letter topic {} did not acknowledge the batch", settings_.dlq_topic));
+    if (stop_) return false;
+    // Re-sending the whole batch may duplicate dead letters, never lose them; the
+    // verify command counts dead letters by source offset.
+  }
+  return true;
+}
+
+bool processor::process_batch(std::vector<kafka::message>& batch) {
+  std::vector<std::vector<cql::bound_value>> rows;
+  std::vector<std::int64_t> timestamps;
+  std::vector<std::pair<const kafka::message*, dead_letter>> bad;
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  for (auto& m : batch) {
+    tracker_.partition(m.partition().value()).dispatched(m.offset().value());
+    metrics_.consumed.inc();
+    auto d =
+        decoder_.decode(m.has_value() ? std::optional<std::string_view>(m.value()) : std::nullopt);
+    if (d.failure) {
+      metrics_.invalid(d.failure->rule).inc();
+      bad.push_back({&m, {d.failure->rule, "", d.failure->reason, d.schema_id}});
+      continue;
+    }
+    auto verdict = rules_.validate(d.record, now);
+    if (!verdict.valid()) {
+      dead_letter why{verdict.rule_ids(), "", "", d.schema_id};
+      for (const auto& v : verdict.violations) {
+        metrics_.invalid(std::string(v.rule)).inc();
+        if (!why.fields.empty()) why.fields += ",";
+        why.fields += model::name_of(v.field);
+        if (!why.reason.empty()) why.reason += "; ";
+        why.reason += fmt::format("{}: {}", model::name_of(v.field), v.reason);
+      }
+      bad.push_back({&m, std::move(why)});
+      continue;
+    }
+    auto row = typed_row(d.record, m, d.schema_id, rules_.version());
+    if (!row) {
+      metrics_.invalid("type.convert").inc();
+      bad.push_back({&m, {"type.convert", "", row.err().message, d.schema_id}});
+      continue;
+    }
+    metrics_.valid.inc();
+    rows.push_back(std::move(*row));
+    timestamps.push_back(m.timestamp_ms());
+  }
+  metrics_.in_flight.set(static_cast<double>(batch.size()));
+  // Offsets are acknowledged only when both sinks took every record of the batch.
+  if (!write_rows_until_done(rows, timestamps) || !dead_letter_until_done(bad)) return false;
+  for (auto& m : batch) tracker_.partition(m.partition().value()).acknowledged(m.offset().value());
+  commit();
+  metrics_.in_flight.set(0);
+  return true;
+}
+
+int processor::run() {
+  connect();
+  if (stop_) return 0;
+  log_->info("processing {} -> Cassandra {}:{}/{} and {} (group {})", settings_.source_topic,
+             settings_.cassandra_host, settings_.cassandra_port, settings_.keyspace,
+             settings_.dlq_topic, settings_.group_id);
+  std::vector<kafka::message> batch;
+  auto last_record = clock::now();
+  while (!stop_) {
+    batch.clear();
+    auto deadline = clock::now() + std::chrono::milliseconds(50);
+    while (batch.size() < settings_.batch_size && clock::now() < deadline) {
+      auto polled = consumer_->poll(std::chrono::milliseconds(20));
+      if (!polled) {
+        log_->warn("consume error: {}", polled.err().message);
+        break;
+      }
+      if (*polled) batch.push_back(std::move(**polled));
+    }
+    if (batch.empty()) {
+      if (settings_.stop_at_end && clock::now() - last_record > settings_.idle_exit) break;
+      continue;
+    }
+    last_record = clock::now();
+    if (!process_batch(batch)) break;
+  }
+  commit();
+  if (auto closed = consumer_->close(); !closed)
+    log_->warn("leaving the group: {}", closed.err().message);
+  log_->info("stopped: consumed {}, written {}, dead-lettered {}", metrics_.consumed.value(),
+             metrics_.written.value(), metrics_.dead_lettered.value());
+  return 0;
+}
+
+}  // namespace
+
+int run_processor(const process_settings& settings, const std::atomic<bool>& stop,
+                  web::metrics_registry& metrics) {
+  processor p(settings, stop, metrics);
+  return p.run();
+}
+
+}  // namespace sluice::pipeline
