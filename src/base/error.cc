@@ -5,16 +5,26 @@ namespace sluice {
 
 std::string_view to_string(errc code) {
   switch (code) {
-    case errc::ok: return "ok";
-    case errc::invalid_argument: return "invalid argument";
-    case errc::parse: return "parse error";
-    case errc::not_found: return "not found";
-    case errc::io: return "i/o error";
-    case errc::timeout: return "timeout";
-    case errc::unavailable: return "unavailable";
-    case errc::protocol: return "protocol error";
-    case errc::server: return "server error";
-    case errc::internal: return "internal error";
+    case errc::ok:
+      return "ok";
+    case errc::invalid_argument:
+      return "invalid argument";
+    case errc::parse:
+      return "parse error";
+    case errc::not_found:
+      return "not found";
+    case errc::io:
+      return "i/o error";
+    case errc::timeout:
+      return "timeout";
+    case errc::unavailable:
+      return "unavailable";
+    case errc::protocol:
+      return "protocol error";
+    case errc::server:
+      return "server error";
+    case errc::internal:
+      return "internal error";
   }
   return "unknown error";
 }

@@ -16,11 +16,11 @@ enum class errc {
   invalid_argument,  // a bad flag, config value or request parameter
   parse,             // input could not be parsed (JSON, YAML, Avro, dates)
   not_found,
-  io,                // file or socket failure
+  io,  // file or socket failure
   timeout,
-  unavailable,       // an engine is down or refusing work
-  protocol,          // a peer broke its wire protocol
-  server,            // a peer answered with an error
+  unavailable,  // an engine is down or refusing work
+  protocol,     // a peer broke its wire protocol
+  server,       // a peer answered with an error
   internal,
 };
 

@@ -50,6 +50,8 @@ class [[nodiscard]] result<void> {
   bool ok_ = true;
 };
 
-inline result<void> ok() { return {}; }
+inline result<void> ok() {
+  return {};
+}
 
 }  // namespace sluice

@@ -32,11 +32,13 @@ enum class field : std::uint8_t {
 inline constexpr std::size_t field_count = 12;
 
 inline constexpr std::array<std::string_view, field_count> field_names = {
-    "id",      "first_name", "last_name", "email",    "phone",           "gender",
-    "dob",     "address",    "postcode",  "username", "registered_date", "picture",
+    "id",  "first_name", "last_name", "email",    "phone",           "gender",
+    "dob", "address",    "postcode",  "username", "registered_date", "picture",
 };
 
-constexpr std::string_view name_of(field f) { return field_names[static_cast<std::size_t>(f)]; }
+constexpr std::string_view name_of(field f) {
+  return field_names[static_cast<std::size_t>(f)];
+}
 
 /// Looks a field up by its schema name.
 std::optional<field> field_by_name(std::string_view name);
