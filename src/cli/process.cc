@@ -88,6 +88,8 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
                   "records per batch (bounds records in flight)");
   cmd->add_option("--cassandra-window", o->settings.cassandra_window,
                   "concurrent Cassandra writes");
+  cmd->add_option("--max-value-bytes", o->settings.max_value_bytes,
+                  "larger values are dead-lettered as decode.oversize");
   cmd->add_option("--metrics-port", o->metrics_port, "port for /metrics and /health (0: off)");
   cmd->add_flag("--stop-at-end", o->settings.stop_at_end,
                 "exit once the topic is drained (for batch runs and tests)");

@@ -65,6 +65,7 @@ decoded value_decoder::decode(std::optional<std::string_view> value) {
   std::size_t first = value->find_first_not_of(" \t\r\n");
   decoded out;
   if (first != std::string_view::npos && (*value)[first] == '{') {
+    if (!rules::valid_utf8(*value)) return fail("decode.utf8", "JSON value is not valid UTF-8");
     auto parsed = model::parse_json(*value);
     if (!parsed) return fail("decode.json", parsed.err().message);
     out.record = std::move(*parsed);

@@ -123,6 +123,7 @@ class processor {
       const std::vector<std::pair<const kafka::message*, dead_letter>>& bad);
   void commit(bool only_revoked = false, const std::vector<kafka::topic_partition>& which = {});
   void backoff(int attempt, const std::string& what);
+  bool drained();
 
   const process_settings& settings_;
   const std::atomic<bool>& stop_;
@@ -134,6 +135,7 @@ class processor {
   std::unique_ptr<kafka::consumer> consumer_;
   std::unique_ptr<kafka::producer> producer_;
   std::unique_ptr<cql::session> cassandra_;
+  std::unique_ptr<kafka::admin> admin_;
   std::optional<cql::prepared> upsert_;
   offset_tracker tracker_;
   std::atomic<int> dlq_failures_{0};
@@ -368,6 +370,24 @@ bool processor::process_batch(std::vector<kafka::message>& batch) {
   return true;
 }
 
+bool processor::drained() {
+  // Drained means the group's committed offsets reached every partition's end, not just
+  // "no records lately": after a crash, partitions reach a new member only once the dead
+  // member's session expires.
+  if (!admin_) {
+    auto created = kafka::admin::create(settings_.kafka);
+    if (!created) return false;
+    admin_ = std::move(*created);
+  }
+  auto lag = admin_->group_lag(settings_.group_id, kafka::topic(settings_.source_topic),
+                               std::chrono::seconds(10));
+  if (!lag) return false;
+  for (const auto& p : *lag) {
+    if (p.high.value() > 0 && p.committed.value() < p.high.value()) return false;
+  }
+  return true;
+}
+
 int processor::run() {
   connect();
   if (stop_) return 0;
@@ -388,7 +408,8 @@ int processor::run() {
       if (*polled) batch.push_back(std::move(**polled));
     }
     if (batch.empty()) {
-      if (settings_.stop_at_end && clock::now() - last_record > settings_.idle_exit) break;
+      if (settings_.stop_at_end && clock::now() - last_record > settings_.idle_exit && drained())
+        break;
       continue;
     }
     last_record = clock::now();

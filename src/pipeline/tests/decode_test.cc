@@ -115,6 +115,7 @@ TEST(Decode, EveryUndecodableKindGetsItsRuleId) {
   EXPECT_EQ(d.decode(good.substr(0, good.size() - 2)).failure->rule, "decode.avro");
   EXPECT_EQ(d.decode(std::string_view("{not json")).failure->rule, "decode.json");
   EXPECT_EQ(d.decode(bad_utf8).failure->rule, "decode.utf8");
+  EXPECT_EQ(d.decode(std::string_view("{\"id\": \"\xff\"}")).failure->rule, "decode.utf8");
   EXPECT_EQ(d.decode(std::string(5000, '{')).failure->rule, "decode.oversize");
 }
 
