@@ -320,6 +320,31 @@ std::vector<component> make_components(const stack_config& config) {
     return http_get_status(fmt::format("http://{}:{}/subjects", c.host, c.registry_port)) == 200;
   };
   all.push_back(registry);
+
+  component process;
+  process.name = "process";
+  process.port = c.process_metrics_port;
+  process.command_marker = " process ";
+  process.skip_reason = [&c]() -> std::string {
+    return c.start_pipeline ? "" : "start_pipeline is false";
+  };
+  process.command = [&c] {
+    return spawn_request{{c.sluice_bin.string(), "process", "--bootstrap",
+                          fmt::format("{}:{}", c.host, c.kafka_port), "--registry",
+                          fmt::format("http://{}:{}", c.host, c.registry_port), "--cassandra-host",
+                          c.host, "--cassandra-port", std::to_string(c.cassandra_port), "--rules",
+                          (c.repo_root / "contract/rules.yaml").string(), "--metrics-port",
+                          std::to_string(c.process_metrics_port)},
+                         c.log_dir() / "process.log",
+                         {},
+                         {},
+                         {}};
+  };
+  process.ready = [&c] {
+    return http_get_status(fmt::format("http://{}:{}/health", c.host, c.process_metrics_port)) ==
+           200;
+  };
+  all.push_back(process);
   return all;
 }
 

@@ -33,6 +33,12 @@ int parse_count(const std::string& value, const std::string& where) {
   return n;
 }
 
+bool parse_bool(const std::string& value, const std::string& where) {
+  if (value == "true" || value == "yes" || value == "1") return true;
+  if (value == "false" || value == "no" || value == "0") return false;
+  throw fatal_error(fmt::format("{}: '{}' is not true or false", where, value));
+}
+
 std::string parse_heap(const std::string& value, const std::string& where) {
   bool ok = value.size() >= 2 && (value.back() == 'm' || value.back() == 'g');
   for (std::size_t i = 0; ok && i + 1 < value.size(); ++i) ok = std::isdigit(value[i]) != 0;
@@ -56,6 +62,9 @@ const std::map<std::string, setter>& setters() {
        [](auto& c, auto& v, auto& w) { c.cassandra_jmx_port = parse_port(v, w); }},
       {"registry_port", [](auto& c, auto& v, auto& w) { c.registry_port = parse_port(v, w); }},
       {"postgres_port", [](auto& c, auto& v, auto& w) { c.postgres_port = parse_port(v, w); }},
+      {"process_metrics_port",
+       [](auto& c, auto& v, auto& w) { c.process_metrics_port = parse_port(v, w); }},
+      {"start_pipeline", [](auto& c, auto& v, auto& w) { c.start_pipeline = parse_bool(v, w); }},
       {"kafka_heap", [](auto& c, auto& v, auto& w) { c.kafka_heap = parse_heap(v, w); }},
       {"cassandra_heap", [](auto& c, auto& v, auto& w) { c.cassandra_heap = parse_heap(v, w); }},
       {"raw_partitions", [](auto& c, auto& v, auto& w) { c.raw_partitions = parse_count(v, w); }},

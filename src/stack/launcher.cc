@@ -104,27 +104,36 @@ int up(const stack_config& config) {
     fs::create_directories(dir);
   }
   fmt::print(stderr, "sluice up: state in {}\n", config.state_dir.string());
-  fmt::print(stderr, "[1/4] checking prerequisites\n");
+  fmt::print(stderr, "[1/5] checking prerequisites\n");
   ensure_prerequisites(config);
 
   auto components = make_components(config);
-  std::vector<const component*> engines, services;
-  for (const auto& c : components) (c.name == "registry" ? services : engines).push_back(&c);
+  std::vector<const component*> engines, services, pipeline;
+  for (const auto& c : components) {
+    if (c.name == "registry") {
+      services.push_back(&c);
+    } else if (c.name == "process") {
+      pipeline.push_back(&c);
+    } else {
+      engines.push_back(&c);
+    }
+  }
   std::vector<std::string> skipped;
-  fmt::print(stderr, "[2/4] starting engines\n");
+  fmt::print(stderr, "[2/5] starting engines\n");
   bring_up(config, engines, skipped);
-  fmt::print(stderr, "[3/4] starting services\n");
+  fmt::print(stderr, "[3/5] starting services\n");
   bring_up(config, services, skipped);
-  // Hook for the pipeline (issues 5 and 6): `sluice process` and `sluice produce` join
-  // `services` here once they exist, so `up` runs the whole pipeline.
-
-  fmt::print(stderr, "[4/4] topics, Cassandra schema, databases, Avro schema\n");
+  fmt::print(stderr, "[4/5] topics, Cassandra schema, databases, Avro schema\n");
   create_topics(config);
   apply_cassandra_schema(config);
   prepare_postgres_databases(config);
   if (std::find(skipped.begin(), skipped.end(), "registry") == skipped.end()) {
     register_contract_schema(config);
   }
+  // The pipeline needs the topics and the table, so it starts last. `sluice produce`
+  // joins it here once it exists (issue 5).
+  fmt::print(stderr, "[5/5] starting the pipeline\n");
+  bring_up(config, pipeline, skipped);
 
   fmt::print(stderr, "\nsluice is up in {:.1f} s:\n",
              std::chrono::duration<double>(clock::now() - began).count());
@@ -136,6 +145,10 @@ int up(const stack_config& config) {
   if (std::find(skipped.begin(), skipped.end(), "registry") == skipped.end()) {
     fmt::print("  registry   http://{}:{}  (subject users.raw-value)\n", config.host,
                config.registry_port);
+  }
+  if (std::find(skipped.begin(), skipped.end(), "process") == skipped.end()) {
+    fmt::print("  process    http://{}:{}/metrics  (users.raw -> sluice.users, users.dlq)\n",
+               config.host, config.process_metrics_port);
   }
   fmt::print("  logs       {}\n", config.log_dir().string());
   return 0;

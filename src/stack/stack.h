@@ -30,6 +30,8 @@ struct stack_config {
   int cassandra_jmx_port = 7199;
   int registry_port = 8081;
   int postgres_port = 5433;
+  int process_metrics_port = 9470;  // `sluice process` /metrics and /health
+  bool start_pipeline = true;       // also run one `sluice process`
   std::string kafka_heap = "1g";
   std::string cassandra_heap = "1g";
   int raw_partitions = 6;
