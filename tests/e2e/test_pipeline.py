@@ -7,6 +7,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -122,6 +123,11 @@ def test_every_record_lands_once_in_users_or_the_dlq_with_its_rule(
     assert headers_of(sample)["sluice.source.topic"] == lane.raw
     assert int(headers_of(sample)["sluice.source.offset"]) >= 0
 
+    report = verify(sluice_bin, lane)
+    assert report["ok"] and report["produced"] == 100_000
+    assert report["stored"] == len(good) and report["dead_lettered"] == len(bad)
+    assert report["dead_by_rule"] == dict(Counter(RULE_OF_KIND[u["_bad_kind"]] for u in bad))
+
     for user_id in random.Random(1).sample(sorted(good), 200):
         row = lane.session.execute(
             "SELECT first_name, email, dob, registered_date, source_topic "
@@ -134,6 +140,42 @@ def test_every_record_lands_once_in_users_or_the_dlq_with_its_rule(
         assert str(row.dob) == user["dob"]
         assert row.registered_date.strftime("%Y-%m-%dT%H:%M:%S") == user["registered_date"][:19]
         assert row.source_topic == lane.raw
+
+
+def verify(sluice: Path, lane: Lane, expect_ok: bool = True) -> dict:
+    result = subprocess.run(
+        [
+            str(sluice),
+            "verify",
+            "--topic",
+            lane.raw,
+            "--dlq-topic",
+            lane.dlq,
+            "--group",
+            lane.group,
+            "--keyspace",
+            lane.keyspace,
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == (0 if expect_ok else 1), result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def test_verify_reports_a_missing_row(sluice_bin: Path, lane: Lane) -> None:
+    users = generate(sluice_bin, seed=5150, count=2000, bad_ratio=0.05)
+    produce_json(lane.raw, users)
+    run_processor_to_end(sluice_bin, lane)
+    assert verify(sluice_bin, lane)["ok"]
+    victim = next(u["id"] for u in users if u["_bad_kind"] == "none")
+    lane.session.execute(f"DELETE FROM {lane.keyspace}.users WHERE id = %s", (uuid.UUID(victim),))
+    report = verify(sluice_bin, lane, expect_ok=False)
+    assert report["missing"] == 1
 
 
 def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
@@ -165,6 +207,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         for m in dead
     }
     assert len(positions) == len(bad)
+    assert verify(sluice_bin, lane)["ok"]
 
 
 def test_poison_pills_are_dead_lettered_with_their_decode_rule(
