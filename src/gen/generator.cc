@@ -128,8 +128,11 @@ std::string hex_digest(const EVP_MD* md, const std::string& input) {
   EVP_Digest(input.data(), input.size(), digest, &length, md, nullptr);
   std::string out;
   out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i)
-    fmt::format_to(std::back_inserter(out), "{:02x}", digest[i]);
+  static constexpr char hex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 0xF]);
+  }
   return out;
 }
 
@@ -201,8 +204,8 @@ profile generator::build(std::uint64_t index, bool full) const {
   double latitude = rng.unit() * 180.0 - 90.0;
   double longitude = rng.unit() * 360.0 - 180.0;
   if (full) {
-    p.location.latitude = fmt::format("{:.4f}", latitude);
-    p.location.longitude = fmt::format("{:.4f}", longitude);
+    p.location.latitude = fmt::format(FMT_COMPILE("{:.4f}"), latitude);
+    p.location.longitude = fmt::format(FMT_COMPILE("{:.4f}"), longitude);
   }
   const zone& tz = zones[rng.below(std::size(zones))];
   p.location.timezone_offset = std::string(tz.offset);
@@ -246,9 +249,9 @@ profile generator::build(std::uint64_t index, bool full) const {
       fmt::format(FMT_COMPILE("https://randomuser.me/api/portraits/{}/{}.jpg"), folder, number);
   if (!full) return p;
   p.picture_medium =
-      fmt::format("https://randomuser.me/api/portraits/med/{}/{}.jpg", folder, number);
-  p.picture_thumbnail =
-      fmt::format("https://randomuser.me/api/portraits/thumb/{}/{}.jpg", folder, number);
+      fmt::format(FMT_COMPILE("https://randomuser.me/api/portraits/med/{}/{}.jpg"), folder, number);
+  p.picture_thumbnail = fmt::format(
+      FMT_COMPILE("https://randomuser.me/api/portraits/thumb/{}/{}.jpg"), folder, number);
   return p;
 }
 
