@@ -1,8 +1,9 @@
-// Decoding of raw values with avro-c (writer schemas by id) and simdjson (plain JSON).
-// The Avro record is read with the writer's own schema and mapped onto the contract's
-// fields by name; this is Avro schema resolution for the contract's shape (all fields
-// nullable strings with default null) without avro-c's resolver, whose handling of
-// defaults is unreliable in avro-c 1.11.
+// Decoding of raw values: Avro with the writer's schema (parsed by avro-c, fetched by id)
+// and plain JSON (simdjson). The Avro record is read with the writer's own schema and
+// mapped onto the contract's fields by name; this is Avro schema resolution for the
+// contract's shape (all fields nullable strings with default null) without avro-c's
+// resolver, whose handling of defaults is unreliable in avro-c 1.11, and without its
+// value reader, which trusts encoded lengths (see avro_reader below).
 #include "pipeline/decode.h"
 
 #include <avro.h>
@@ -18,14 +19,9 @@ namespace sluice::pipeline {
 
 struct value_decoder::writer_schema {
   avro_schema_t schema = nullptr;
-  avro_value_iface_t* iface = nullptr;
-  avro_value_t value{};
-  bool has_value = false;
   std::string load_error;
 
   ~writer_schema() {
-    if (has_value) avro_value_decref(&value);
-    if (iface) avro_value_iface_decref(iface);
     if (schema) avro_schema_decref(schema);
   }
 };
@@ -38,6 +34,132 @@ decoded fail(std::string rule, std::string reason, std::optional<int> schema_id 
   d.failure = decode_failure{std::move(rule), std::move(reason)};
   return d;
 }
+
+/// A bounds-checked reader of Avro binary driven by avro-c's parsed schema. avro-c's own
+/// reader trusts encoded lengths (a garbage length makes it try to allocate terabytes),
+/// so values are walked here: every length is checked against the bytes that remain.
+class avro_reader {
+ public:
+  explicit avro_reader(std::string_view data) : data_(data) {}
+  bool at_end() const { return pos_ == data_.size(); }
+  std::size_t remaining() const { return data_.size() - pos_; }
+
+  /// Reads one value of `type`. Strings (directly or as the chosen union branch) are
+  /// returned in `text`; other types are skipped.
+  bool read_value(avro_schema_t type, std::optional<std::string_view>& text, std::string& problem,
+                  int depth) {
+    if (depth > 32) return (problem = "schema nested too deeply", false);
+    switch (avro_typeof(type)) {
+      case AVRO_NULL:
+        return true;
+      case AVRO_BOOLEAN:
+        return skip(1, problem);
+      case AVRO_INT32:
+      case AVRO_INT64:
+      case AVRO_ENUM: {
+        std::int64_t ignored;
+        return read_long(ignored, problem);
+      }
+      case AVRO_FLOAT:
+        return skip(4, problem);
+      case AVRO_DOUBLE:
+        return skip(8, problem);
+      case AVRO_FIXED:
+        return skip(static_cast<std::size_t>(avro_schema_fixed_size(type)), problem);
+      case AVRO_STRING:
+      case AVRO_BYTES: {
+        std::string_view bytes;
+        if (!read_bytes(bytes, problem)) return false;
+        if (avro_typeof(type) == AVRO_STRING) text = bytes;
+        return true;
+      }
+      case AVRO_UNION: {
+        std::int64_t branch = 0;
+        if (!read_long(branch, problem)) return false;
+        if (branch < 0 || static_cast<std::size_t>(branch) >= avro_schema_union_size(type)) {
+          return (problem = fmt::format("union branch {} does not exist", branch), false);
+        }
+        return read_value(avro_schema_union_branch(type, static_cast<int>(branch)), text, problem,
+                          depth + 1);
+      }
+      case AVRO_RECORD: {
+        for (size_t i = 0; i < avro_schema_record_size(type); ++i) {
+          std::optional<std::string_view> ignored;
+          if (!read_value(avro_schema_record_field_get_by_index(type, static_cast<int>(i)), ignored,
+                          problem, depth + 1)) {
+            return false;
+          }
+        }
+        return true;
+      }
+      case AVRO_ARRAY:
+      case AVRO_MAP:
+        return read_blocks(type, problem, depth);
+      case AVRO_LINK:
+        return read_value(avro_schema_link_target(type), text, problem, depth + 1);
+      default:
+        return (problem = "unsupported Avro type", false);
+    }
+  }
+
+ private:
+  bool skip(std::size_t n, std::string& problem) {
+    if (remaining() < n) return (problem = "truncated value", false);
+    pos_ += n;
+    return true;
+  }
+  bool read_long(std::int64_t& value, std::string& problem) {
+    std::uint64_t raw = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (at_end()) return (problem = "truncated varint", false);
+      auto byte = static_cast<std::uint8_t>(data_[pos_++]);
+      raw |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+      if (!(byte & 0x80)) {
+        value = static_cast<std::int64_t>(raw >> 1) ^ -static_cast<std::int64_t>(raw & 1);
+        return true;
+      }
+    }
+    return (problem = "varint longer than 10 bytes", false);
+  }
+  bool read_bytes(std::string_view& bytes, std::string& problem) {
+    std::int64_t length = 0;
+    if (!read_long(length, problem)) return false;
+    if (length < 0 || static_cast<std::uint64_t>(length) > remaining()) {
+      return (problem = fmt::format("length {} exceeds the {} bytes left", length, remaining()),
+              false);
+    }
+    bytes = data_.substr(pos_, static_cast<std::size_t>(length));
+    pos_ += static_cast<std::size_t>(length);
+    return true;
+  }
+  bool read_blocks(avro_schema_t type, std::string& problem, int depth) {
+    bool is_map = avro_typeof(type) == AVRO_MAP;
+    avro_schema_t item = is_map ? avro_schema_map_values(type) : avro_schema_array_items(type);
+    while (true) {
+      std::int64_t count = 0;
+      if (!read_long(count, problem)) return false;
+      if (count == 0) return true;
+      if (count < 0) {  // negative count: followed by the block's size in bytes
+        std::int64_t size = 0;
+        if (!read_long(size, problem)) return false;
+        count = -count;
+      }
+      if (static_cast<std::uint64_t>(count) > remaining()) {
+        return (problem = fmt::format("block of {} items exceeds the bytes left", count), false);
+      }
+      for (std::int64_t k = 0; k < count; ++k) {
+        std::optional<std::string_view> ignored;
+        if (is_map) {
+          std::string_view key;
+          if (!read_bytes(key, problem)) return false;
+        }
+        if (!read_value(item, ignored, problem, depth + 1)) return false;
+      }
+    }
+  }
+  std::string_view data_;
+  std::size_t pos_ = 0;
+};
 
 bool check_utf8(const model::user_record& record, std::string& field_name) {
   for (std::size_t i = 0; i < model::field_count; ++i) {
@@ -102,10 +224,6 @@ decoded value_decoder::decode_avro(std::string_view value) {
       slot->load_error = error.empty() ? "unknown schema id" : error;
     } else if (avro_schema_from_json_length(text->data(), text->size(), &slot->schema) != 0) {
       slot->load_error = fmt::format("schema {} is not valid Avro: {}", id, avro_strerror());
-    } else {
-      slot->iface = avro_generic_class_from_schema(slot->schema);
-      slot->has_value = slot->iface && avro_generic_value_new(slot->iface, &slot->value) == 0;
-      if (!slot->has_value) slot->load_error = fmt::format("schema {}: {}", id, avro_strerror());
     }
   }
   if (!slot->load_error.empty()) {
@@ -116,38 +234,30 @@ decoded value_decoder::decode_avro(std::string_view value) {
   }
 
   auto payload = value.substr(5);
-  avro_reader_t reader = avro_reader_memory(payload.data(), static_cast<int64_t>(payload.size()));
-  avro_value_reset(&slot->value);
-  int rc = avro_value_read(reader, &slot->value);
-  avro_reader_free(reader);
-  if (rc != 0)
-    return fail("decode.avro",
-                fmt::format("Avro binary does not match schema {}: {}", id, avro_strerror()), id);
-
+  avro_reader cursor{payload};
   decoded out;
   out.schema_id = id;
-  size_t count = 0;
-  avro_value_get_size(&slot->value, &count);
-  for (size_t i = 0; i < count; ++i) {
-    avro_value_t field;
-    const char* name = nullptr;
-    if (avro_value_get_by_index(&slot->value, i, &field, &name) != 0 || !name) continue;
-    auto target = model::field_by_name(name);
+  if (avro_typeof(slot->schema) != AVRO_RECORD) {
+    return fail("decode.avro", fmt::format("schema {} is not a record", id), id);
+  }
+  auto fields = avro_schema_record_size(slot->schema);
+  for (size_t i = 0; i < fields; ++i) {
+    const char* name = avro_schema_record_field_name(slot->schema, static_cast<int>(i));
+    avro_schema_t type = avro_schema_record_field_get_by_index(slot->schema, static_cast<int>(i));
+    std::optional<std::string_view> text;
+    std::string problem;
+    if (!cursor.read_value(type, text, problem, 0)) {
+      return fail("decode.avro",
+                  fmt::format("field '{}' of schema {}: {}", name ? name : "?", id, problem), id);
+    }
+    auto target = name ? model::field_by_name(name) : std::nullopt;
     if (!target) continue;  // a field this contract version does not know
-    avro_value_t branch = field;
-    if (avro_value_get_type(&field) == AVRO_UNION) {
-      if (avro_value_get_current_branch(&field, &branch) != 0) continue;
-    }
-    auto type = avro_value_get_type(&branch);
-    if (type == AVRO_NULL) continue;
-    if (type != AVRO_STRING) {
-      return fail("decode.avro", fmt::format("field '{}' is not a string in schema {}", name, id),
-                  id);
-    }
-    const char* text = nullptr;
-    size_t size = 0;
-    avro_value_get_string(&branch, &text, &size);
-    out.record.set(*target, std::string(text, size ? size - 1 : 0));  // size counts the NUL
+    if (text) out.record.set(*target, std::string(*text));
+  }
+  if (!cursor.at_end()) {
+    return fail(
+        "decode.avro",
+        fmt::format("{} trailing bytes after the record (schema {})", cursor.remaining(), id), id);
   }
   return out;
 }
