@@ -345,6 +345,34 @@ std::vector<component> make_components(const stack_config& config) {
            200;
   };
   all.push_back(process);
+
+  component produce;
+  produce.name = "produce";
+  produce.port = c.process_metrics_port + 1;
+  produce.command_marker = " produce ";
+  produce.skip_reason = [&c]() -> std::string {
+    if (!c.start_pipeline) return "start_pipeline is false";
+    return c.produce_rate > 0 ? "" : "produce_rate is 0";
+  };
+  produce.command = [&c] {
+    return spawn_request{
+        {c.sluice_bin.string(), "produce", "--bootstrap",
+         fmt::format("{}:{}", c.host, c.kafka_port), "--registry",
+         fmt::format("http://{}:{}", c.host, c.registry_port), "--schema",
+         (c.repo_root / "contract/user.avsc").string(), "--rate", std::to_string(c.produce_rate),
+         "--bad-ratio", fmt::format("{}", c.produce_bad_ratio), "--seed",
+         std::to_string(std::chrono::system_clock::now().time_since_epoch().count()),
+         "--metrics-port", std::to_string(c.process_metrics_port + 1)},
+        c.log_dir() / "produce.log",
+        {},
+        {},
+        {}};
+  };
+  produce.ready = [&c] {
+    return http_get_status(
+               fmt::format("http://{}:{}/health", c.host, c.process_metrics_port + 1)) == 200;
+  };
+  all.push_back(produce);
   return all;
 }
 

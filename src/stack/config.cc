@@ -64,6 +64,8 @@ const std::map<std::string, setter>& setters() {
       {"postgres_port", [](auto& c, auto& v, auto& w) { c.postgres_port = parse_port(v, w); }},
       {"process_metrics_port",
        [](auto& c, auto& v, auto& w) { c.process_metrics_port = parse_port(v, w); }},
+      {"produce_rate",
+       [](auto& c, auto& v, auto& w) { c.produce_rate = v == "0" ? 0 : parse_count(v, w); }},
       {"start_pipeline", [](auto& c, auto& v, auto& w) { c.start_pipeline = parse_bool(v, w); }},
       {"kafka_heap", [](auto& c, auto& v, auto& w) { c.kafka_heap = parse_heap(v, w); }},
       {"cassandra_heap", [](auto& c, auto& v, auto& w) { c.cassandra_heap = parse_heap(v, w); }},

@@ -112,7 +112,7 @@ int up(const stack_config& config) {
   for (const auto& c : components) {
     if (c.name == "registry") {
       services.push_back(&c);
-    } else if (c.name == "process") {
+    } else if (c.name == "process" || c.name == "produce") {
       pipeline.push_back(&c);
     } else {
       engines.push_back(&c);
@@ -130,8 +130,8 @@ int up(const stack_config& config) {
   if (std::find(skipped.begin(), skipped.end(), "registry") == skipped.end()) {
     register_contract_schema(config);
   }
-  // The pipeline needs the topics and the table, so it starts last. `sluice produce`
-  // joins it here once it exists (issue 5).
+  // The pipeline needs the topics and the table, so it starts last: one processor and
+  // a producer streaming users at a modest rate until `down`.
   fmt::print(stderr, "[5/5] starting the pipeline\n");
   bring_up(config, pipeline, skipped);
 
@@ -149,6 +149,10 @@ int up(const stack_config& config) {
   if (std::find(skipped.begin(), skipped.end(), "process") == skipped.end()) {
     fmt::print("  process    http://{}:{}/metrics  (users.raw -> sluice.users, users.dlq)\n",
                config.host, config.process_metrics_port);
+  }
+  if (std::find(skipped.begin(), skipped.end(), "produce") == skipped.end()) {
+    fmt::print("  produce    http://{}:{}/metrics  ({} users/s into users.raw)\n", config.host,
+               config.process_metrics_port + 1, config.produce_rate);
   }
   fmt::print("  logs       {}\n", config.log_dir().string());
   return 0;

@@ -31,7 +31,9 @@ struct stack_config {
   int registry_port = 8081;
   int postgres_port = 5433;
   int process_metrics_port = 9470;  // `sluice process` /metrics and /health
-  bool start_pipeline = true;       // also run one `sluice process`
+  bool start_pipeline = true;       // also run one `sluice process` and one `sluice produce`
+  int produce_rate = 50;            // users per second streamed by `up` (0: no producer)
+  double produce_bad_ratio = 0.05;
   std::string kafka_heap = "1g";
   std::string cassandra_heap = "1g";
   int raw_partitions = 6;

@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "pipeline/avro_encode.h"
 #include "pipeline/decode.h"
 
 namespace sluice::pipeline {
@@ -129,6 +130,30 @@ TEST(Decode, RandomBytesNeverCrash) {
     if (bytes.size() > 4 && i % 4 == 1) bytes[1] = bytes[2] = bytes[3] = 0, bytes[4] = 1;
     (void)d.decode(bytes);
   }
+}
+
+}  // namespace
+}  // namespace sluice::pipeline
+
+namespace sluice::pipeline {
+namespace {
+
+TEST(AvroEncode, BytesEqualAvroCsEncodingAndDecodeBack) {
+  model::user_record r;
+  r.set(model::field::id, "7f1d2c3a-1b2c-4d5e-8f90-0123456789ab");
+  r.set(model::field::first_name, "Zoë");
+  r.set(model::field::address, std::string(300, 'x'));  // multi-byte varint length
+  std::string ours;
+  append_confluent_avro(r, 1, ours);
+  auto reference = encode(contract_schema(), 1,
+                          {{"id", "7f1d2c3a-1b2c-4d5e-8f90-0123456789ab"},
+                           {"first_name", "Zoë"},
+                           {"address", std::string(300, 'x')}});
+  EXPECT_EQ(ours, reference);
+  auto d = make_decoder();
+  auto back = d.decode(ours);
+  ASSERT_FALSE(back.failure) << back.failure->reason;
+  EXPECT_EQ(back.record, r);
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ def test_second_up_finds_everything_running_and_changes_nothing(sluice_bin: Path
 def test_status_reports_each_engine_running_with_pid_and_memory(sluice_bin: Path) -> None:
     result = run(sluice_bin, "status", "--output", "json")
     components = {c["name"]: c for c in json.loads(result.stdout)}
-    for name in ("postgres", "kafka", "cassandra", "registry", "process"):
+    for name in ("postgres", "kafka", "cassandra", "registry", "process", "produce"):
         assert components[name]["running"], name
         assert components[name]["pid"] > 0
         assert components[name]["rss_kib"] > 0

@@ -1,0 +1,98 @@
+// `sluice produce`: stream generated users into Kafka (src/pipeline/produce.h).
+#include <signal.h>
+
+#include <atomic>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "cli/verb.h"
+#include "pipeline/produce.h"
+#include "web/server.h"
+
+namespace sluice::cli {
+namespace {
+
+struct produce_options {
+  pipeline::produce_settings settings;
+  std::string nat;
+  std::vector<std::string> properties;
+  int linger_ms = 5;
+  int duration_s = 0;
+  int metrics_port = 0;
+};
+
+int run_produce(produce_options o) {
+  auto& s = o.settings;
+  std::stringstream nats(o.nat);
+  for (std::string code; std::getline(nats, code, ',');) {
+    if (!code.empty()) s.generator.nationalities.push_back(code);
+  }
+  for (const auto& text : o.properties) {
+    auto p = kafka::parse_property(text);
+    if (!p) throw fatal_error(fmt::format("-X: {}", p.err().message));
+    s.kafka.client.extra.push_back(*p);
+  }
+  if (o.linger_ms < 0)
+    throw fatal_error(fmt::format("--linger-ms: '{}' must be 0 or more", o.linger_ms));
+  if (s.rate < 0) throw fatal_error(fmt::format("--rate: '{}' must be 0 or more", s.rate));
+  s.kafka.linger = std::chrono::milliseconds(o.linger_ms);
+  s.kafka.client.client_id = "sluice-produce";
+  s.duration = std::chrono::seconds(o.duration_s);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  static std::atomic<bool> stop{false};
+  std::thread([signals]() mutable {
+    int received = 0;
+    sigwait(&signals, &received);
+    stop = true;
+  }).detach();
+
+  web::metrics_registry fallback;
+  std::unique_ptr<web::server> server;
+  if (o.metrics_port > 0) {
+    server = std::make_unique<web::server>(web::server_options{.host = "127.0.0.1",
+                                                               .port = o.metrics_port,
+                                                               .threads = 1,
+                                                               .service_name = "sluice-produce"},
+                                           web::router{});
+    server->start();
+  }
+  return pipeline::run_producer(s, stop, server ? server->metrics() : fallback);
+}
+
+SLUICE_VERB("produce", [](CLI::App& root) -> std::function<int()> {
+  auto o = std::make_shared<produce_options>();
+  auto& s = o->settings;
+  auto* cmd = root.add_subcommand(
+      "produce", "stream generated users into Kafka (Avro via the registry, or JSON)");
+  cmd->add_option("--bootstrap", s.kafka.client.bootstrap_servers, "Kafka bootstrap servers")
+      ->envname("SLUICE_KAFKA_BOOTSTRAP");
+  cmd->add_option("-X", o->properties, "extra librdkafka property key=value (SASL, TLS, ...)");
+  cmd->add_option("--topic", s.topic, "topic to produce to");
+  cmd->add_option("--registry", s.registry_url, "schema registry URL (Confluent API)");
+  cmd->add_option("--schema", s.schema_file, "Avro schema file registered as <topic>-value");
+  cmd->add_option("--format", s.format, "avro or json");
+  cmd->add_option("--seed", s.generator.seed, "generator seed (same users as `sluice gen`)");
+  cmd->add_option("--count", s.count, "records to produce (0: until Ctrl-C or --duration)");
+  cmd->add_option("--start-index", s.start_index, "index of the first user");
+  cmd->add_option("--bad-ratio", s.generator.bad_ratio, "share of records with an injected defect");
+  cmd->add_option("--nat", o->nat, "nationalities, comma separated");
+  cmd->add_option("--rate", s.rate, "records per second (0: as fast as possible)");
+  cmd->add_option("--duration", o->duration_s, "stop after this many seconds");
+  cmd->add_option("--compression", s.kafka.compression, "none, gzip, snappy, lz4, zstd");
+  cmd->add_option("--linger-ms", o->linger_ms, "producer linger");
+  cmd->add_option("--batch-size", s.kafka.batch_size_bytes, "producer batch size in bytes");
+  cmd->add_option("--manifest", s.manifest_path, "write the run manifest (JSON) here");
+  cmd->add_option("--metrics-port", o->metrics_port, "port for /metrics and /health (0: off)");
+  return [o] { return run_produce(*o); };
+});
+
+}  // namespace
+}  // namespace sluice::cli
