@@ -1,6 +1,8 @@
 // The registry's compacted-topic log on Kafka (see store.h).
 #include "registry/store.h"
 
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "base/log.h"
@@ -43,7 +45,15 @@ result<std::unique_ptr<kafka_log>> kafka_log::open(const store_settings& setting
 result<size_t> kafka_log::replay(const std::function<result<void>(const log_record&)>& apply) {
   static const auto logger = log::get("registry");
   kafka::topic_partition tp{settings_.topic, kafka::partition(0)};
+  // A topic created a moment ago may not have a leader yet (NOT_LEADER_FOR_PARTITION,
+  // LEADER_NOT_AVAILABLE): wait for it within the timeout instead of failing at start.
   auto wm = admin_->query_watermarks(tp, settings_.timeout);
+  auto wait_until = std::chrono::steady_clock::now() + settings_.timeout;
+  while (!wm && std::chrono::steady_clock::now() < wait_until) {
+    logger->warn("waiting for a leader of {}: {}", tp.topic.str(), wm.err().message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    wm = admin_->query_watermarks(tp, settings_.timeout);
+  }
   if (!wm) return wm.err();
   if (wm->high <= wm->low) return size_t{0};
 
