@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.endpoints import BOOTSTRAP, CASSANDRA_PORT
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -37,6 +39,11 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
 
 @pytest.fixture(scope="session", autouse=True)
 def stack_is_up() -> None:
-    missing = [name for name, port in (("kafka", 9092), ("cassandra", 9042)) if not port_open(port)]
+    kafka_port = int(BOOTSTRAP.rsplit(":", 1)[1])
+    missing = [
+        name
+        for name, port in (("kafka", kafka_port), ("cassandra", CASSANDRA_PORT))
+        if not port_open(port)
+    ]
     if missing:
         pytest.fail(f"the local stack is not up ({', '.join(missing)}): run `build/sluice up`")

@@ -9,8 +9,9 @@ from pathlib import Path
 from cassandra.cluster import Cluster, Session
 from confluent_kafka.admin import AdminClient, NewTopic
 
-BOOTSTRAP = "127.0.0.1:9092"
-REGISTRY = "http://127.0.0.1:8081"
+from tests.endpoints import BOOTSTRAP, CASSANDRA_PORT, REGISTRY, SLUICE_FLAGS
+
+__all__ = ["BOOTSTRAP", "REGISTRY"]
 
 
 @dataclass
@@ -39,7 +40,7 @@ def make_lane(repo: Path) -> Lane:
     futures = admin.create_topics([NewTopic(raw, 6, 1), NewTopic(dlq, 3, 1)])
     for future in futures.values():
         future.result(30)
-    cluster = Cluster(["127.0.0.1"])
+    cluster = Cluster(["127.0.0.1"], port=CASSANDRA_PORT)
     session = cluster.connect()
     keyspace = f"e2e_{tag}"
     for statement in users_ddl(repo, keyspace):
@@ -67,6 +68,9 @@ def process_command(sluice: Path, lane: Lane, *extra: str) -> list[str]:
         lane.keyspace,
         "--metrics-port",
         "0",
+        *SLUICE_FLAGS,
+        "--cassandra-port",
+        str(CASSANDRA_PORT),
         *extra,
     ]
 

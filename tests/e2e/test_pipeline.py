@@ -17,6 +17,7 @@ from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.e2e.helpers import BOOTSTRAP, REGISTRY, Lane, process_command, run_processor_to_end
+from tests.endpoints import CASSANDRA_PORT
 
 RULE_OF_KIND = {
     "bad_uuid": "id.uuid",
@@ -157,6 +158,10 @@ def verify(sluice: Path, lane: Lane, expect_ok: bool = True) -> dict:
             lane.keyspace,
             "--output",
             "json",
+            "--bootstrap",
+            BOOTSTRAP,
+            "--cassandra-port",
+            str(CASSANDRA_PORT),
         ],
         capture_output=True,
         text=True,

@@ -14,14 +14,13 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-BOOTSTRAP = "127.0.0.1:9092"
-REGISTRY = "http://127.0.0.1:8081"
+from tests.endpoints import BOOTSTRAP, REGISTRY, SLUICE_FLAGS
 
 
 def fresh_topic() -> str:
     topic = f"produce-{uuid.uuid4().hex[:10]}"
-    futures = AdminClient({"bootstrap.servers": BOOTSTRAP}).create_topics([NewTopic(topic, 6, 1)])
-    futures[topic].result(30)
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})  # must outlive the future
+    admin.create_topics([NewTopic(topic, 6, 1)])[topic].result(30)
     return topic
 
 
@@ -51,6 +50,7 @@ def test_produced_avro_equals_gen_output_and_matches_the_manifest(
         [
             str(sluice_bin),
             "produce",
+            *SLUICE_FLAGS,
             "--topic",
             topic,
             "--seed",
@@ -110,7 +110,17 @@ def test_produced_avro_equals_gen_output_and_matches_the_manifest(
 def test_json_format_produces_plain_json_lines(sluice_bin: Path) -> None:
     topic = fresh_topic()
     result = subprocess.run(
-        [str(sluice_bin), "produce", "--topic", topic, "--format", "json", "--count", "50"],
+        [
+            str(sluice_bin),
+            "produce",
+            *SLUICE_FLAGS,
+            "--topic",
+            topic,
+            "--format",
+            "json",
+            "--count",
+            "50",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -131,6 +141,8 @@ def test_unreachable_registry_is_a_clear_error_naming_the_url(sluice_bin: Path) 
             "users.raw",
             "--count",
             "1",
+            "--bootstrap",
+            BOOTSTRAP,
             "--registry",
             "http://127.0.0.1:1",
         ],
