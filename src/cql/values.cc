@@ -28,6 +28,26 @@ int hex(char c) {
   return -1;
 }
 
+/// "YYYY-MM-DD" for days since the epoch (H. Hinnant's civil_from_days).
+std::string civil_date(std::int64_t days) {
+  std::int64_t z = days + 719468;
+  std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  std::int64_t doe = z - era * 146097;
+  std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  std::int64_t mp = (5 * doy + 2) / 153;
+  std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  return fmt::format("{:04}-{:02}-{:02}", yoe + era * 400 + (m <= 2), m, d);
+}
+
+std::string iso_timestamp(std::int64_t millis) {
+  std::int64_t days = millis >= 0 ? millis / 86400000 : (millis - 86399999) / 86400000;
+  std::int64_t rest = millis - days * 86400000;
+  return fmt::format("{}T{:02}:{:02}:{:02}.{:03}Z", civil_date(days), rest / 3600000,
+                     rest / 60000 % 60, rest / 1000 % 60, rest % 1000);
+}
+
 }  // namespace
 
 bound_value text_value(std::string_view s) {
@@ -110,9 +130,9 @@ std::string cell_text(const column_type& type, const std::optional<std::string>&
     case type_id::double_:
       return c.size() == 8 ? fmt::format("{}", std::bit_cast<double>(read_be(c))) : "<bad double>";
     case type_id::date:
-      return c.size() == 4 ? fmt::format("{} days", read_date_days(c)) : "<bad date>";
+      return c.size() == 4 ? civil_date(read_date_days(c)) : "<bad date>";
     case type_id::timestamp:
-      return c.size() == 8 ? fmt::format("{} ms", read_bigint(c)) : "<bad timestamp>";
+      return c.size() == 8 ? iso_timestamp(read_bigint(c)) : "<bad timestamp>";
     default: {
       std::string out = "0x";
       for (unsigned char ch : c) out += fmt::format("{:02x}", ch);

@@ -113,6 +113,14 @@ TEST(CqlValues, UuidRoundTripsAndGarbageIsRejected) {
   EXPECT_FALSE(uuid_value("7f1d2c3a-1b2c-4d5e-8f90-0123456789zz").ok());
 }
 
+TEST(CqlValues, DatesAndTimestampsRenderAsIso8601) {
+  column_type date{type_id::date, {}};
+  column_type ts{type_id::timestamp, {}};
+  EXPECT_EQ(cell_text(date, *date_value(-25567)), "1900-01-01");
+  EXPECT_EQ(cell_text(date, *date_value(11016)), "2000-02-29");
+  EXPECT_EQ(cell_text(ts, *timestamp_value(1433161845123)), "2015-06-01T12:30:45.123Z");
+}
+
 TEST(CqlValues, DatesAreCentredOnTwoToThe31) {
   EXPECT_EQ(read_date_days(*date_value(0)), 0);
   EXPECT_EQ(read_date_days(*date_value(-25567)), -25567);

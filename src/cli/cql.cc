@@ -1,0 +1,113 @@
+// `sluice cql`: run CQL statements (-e or a file) through sluice's own CQL client and
+// print the rows as a table or as JSON lines.
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "cli/verb.h"
+#include "cql/cql.h"
+
+namespace sluice::cli {
+namespace {
+
+struct cql_options {
+  cql::session_config session;
+  std::vector<std::string> statements;
+  std::string file;
+  std::string output = "table";
+};
+
+/// Splits CQL text on semicolons outside quotes, dropping -- and // comments.
+std::vector<std::string> split_statements(const std::string& text) {
+  std::vector<std::string> out;
+  std::string current;
+  char quote = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote) {
+      current.push_back(c);
+      if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      current.push_back(c);
+    } else if ((c == '-' || c == '/') && i + 1 < text.size() && text[i + 1] == c) {
+      while (i < text.size() && text[i] != '\n') ++i;
+      current.push_back('\n');
+    } else if (c == ';') {
+      if (current.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(current);
+      current.clear();
+    } else {
+      current.push_back(c);
+    }
+  }
+  if (current.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(current);
+  return out;
+}
+
+void print_rows(const cql::rows_result& rows, const std::string& output) {
+  if (rows.columns.empty()) return;
+  if (output == "json") {
+    for (const auto& row : rows.rows) {
+      nlohmann::json line = nlohmann::json::object();
+      for (std::size_t c = 0; c < rows.columns.size(); ++c) {
+        line[rows.columns[c].name] =
+            row[c] ? nlohmann::json(cql::cell_text(rows.columns[c].type, row[c]))
+                   : nlohmann::json();
+      }
+      fmt::print("{}\n", line.dump());
+    }
+    return;
+  }
+  for (std::size_t c = 0; c < rows.columns.size(); ++c)
+    fmt::print("{}{}", c ? " | " : "", rows.columns[c].name);
+  fmt::print("\n");
+  for (const auto& row : rows.rows) {
+    for (std::size_t c = 0; c < rows.columns.size(); ++c) {
+      fmt::print("{}{}", c ? " | " : "", cql::cell_text(rows.columns[c].type, row[c]));
+    }
+    fmt::print("\n");
+  }
+  fmt::print("({} rows)\n", rows.rows.size());
+}
+
+int run_cql(const cql_options& o) {
+  auto statements = o.statements;
+  if (!o.file.empty()) {
+    std::ifstream in(o.file);
+    if (!in) throw fatal_error(fmt::format("-f: cannot read '{}'", o.file));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parts = split_statements(text.str());
+    statements.insert(statements.end(), parts.begin(), parts.end());
+  }
+  if (statements.empty()) throw fatal_error("give a statement with -e or a file with -f");
+  auto session = cql::session::connect(o.session);
+  if (!session) throw fatal_error(session.err());
+  for (const auto& statement : statements) {
+    auto rows = (*session)->query(statement);
+    if (!rows) {
+      fmt::print(stderr, "sluice cql: {}\n", rows.err().message);
+      return 1;
+    }
+    print_rows(*rows, o.output);
+  }
+  return 0;
+}
+
+SLUICE_VERB("cql", [](CLI::App& root) -> std::function<int()> {
+  auto o = std::make_shared<cql_options>();
+  auto* cmd = root.add_subcommand("cql", "run CQL through sluice's native-protocol client");
+  cmd->add_option("--host", o->session.host, "Cassandra contact point");
+  cmd->add_option("--port", o->session.port, "Cassandra native port");
+  cmd->add_option("--keyspace", o->session.keyspace, "keyspace to USE");
+  cmd->add_option("-e,--execute", o->statements, "a statement to run (repeatable)");
+  cmd->add_option("-f,--file", o->file, "a file of statements separated by ';'");
+  cmd->add_option("--output", o->output, "table or json")->check(CLI::IsMember({"table", "json"}));
+  return [o] { return run_cql(*o); };
+});
+
+}  // namespace
+}  // namespace sluice::cli
