@@ -37,8 +37,9 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-@pytest.fixture(scope="session", autouse=True)
-def stack_is_up() -> None:
+@pytest.fixture(scope="session")
+def stack() -> None:
+    """Fails the test clearly when the local stack is not up (use with usefixtures)."""
     kafka_port = int(BOOTSTRAP.rsplit(":", 1)[1])
     missing = [
         name

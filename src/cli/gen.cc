@@ -13,6 +13,7 @@
 #include "cli/verb.h"
 #include "gen/generator.h"
 #include "model/json.h"
+#include "pipeline/avro_encode.h"
 
 namespace sluice::cli {
 namespace {
@@ -52,9 +53,11 @@ bool flush_out(std::string& buffer) {
 
 int run_gen(gen_options opts) {
   if (opts.rate < 0) throw fatal_error(fmt::format("--rate: '{}' must be 0 or more", opts.rate));
-  if (opts.format != "json") {
-    throw fatal_error(fmt::format("--format: '{}' is not supported (json)", opts.format));
+  if (opts.format != "json" && opts.format != "avro") {
+    throw fatal_error(fmt::format("--format: '{}' is not json or avro", opts.format));
   }
+  const bool avro = opts.format == "avro";
+  if (avro && opts.with_kind) throw fatal_error("--with-kind: only with --format json");
   opts.generator.nationalities = split_list(opts.nat);
   if (!opts.gender.empty()) opts.generator.gender = opts.gender;
   gen::generator g(opts.generator);
@@ -66,14 +69,18 @@ int run_gen(gen_options opts) {
   const std::uint64_t end = opts.count ? opts.start_index + opts.count : UINT64_MAX;
   for (std::uint64_t i = opts.start_index; i < end; ++i) {
     auto rec = g.make_record(i);
-    model::append_json(rec.record, buffer);
-    if (opts.with_kind) {
-      buffer.pop_back();
-      buffer += ",\"_bad_kind\":\"";
-      buffer += gen::name_of(rec.kind);
-      buffer += "\"}";
+    if (avro) {
+      pipeline::append_avro_binary(rec.record, buffer);  // concatenated sluice.v1.User datums
+    } else {
+      model::append_json(rec.record, buffer);
+      if (opts.with_kind) {
+        buffer.pop_back();
+        buffer += ",\"_bad_kind\":\"";
+        buffer += gen::name_of(rec.kind);
+        buffer += "\"}";
+      }
+      buffer.push_back('\n');
     }
-    buffer.push_back('\n');
     if (opts.rate > 0) {
       auto due = started + std::chrono::duration<double>((i - opts.start_index + 1) / opts.rate);
       if (!flush_out(buffer)) return 0;
@@ -101,7 +108,9 @@ SLUICE_VERB("gen", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--as-of", opts->generator.as_of, "the generator's today, YYYY-MM-DD");
   cmd->add_option("--start-index", opts->start_index, "index of the first user");
   cmd->add_flag("--with-kind", opts->with_kind, "add _bad_kind (the injected defect) to each line");
-  cmd->add_option("--format", opts->format, "output format: json");
+  cmd->add_option(
+      "--format", opts->format,
+      "json (one object per line) or avro (concatenated binary datums of contract/user.avsc)");
   return [opts] { return run_gen(*opts); };
 });
 

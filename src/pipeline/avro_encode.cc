@@ -21,6 +21,10 @@ void append_confluent_avro(const model::user_record& record, std::int32_t schema
   for (int shift = 24; shift >= 0; shift -= 8) {
     out.push_back(static_cast<char>((static_cast<std::uint32_t>(schema_id) >> shift) & 0xFF));
   }
+  append_avro_binary(record, out);
+}
+
+void append_avro_binary(const model::user_record& record, std::string& out) {
   for (const auto& value : record.values) {
     if (!value) {
       append_varint(0, out);  // branch 0: null

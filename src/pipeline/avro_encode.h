@@ -13,6 +13,9 @@
 
 namespace sluice::pipeline {
 
+/// Appends the plain Avro binary of `record` (no framing) to `out`.
+void append_avro_binary(const model::user_record& record, std::string& out);
+
 /// Appends the framed encoding of `record` to `out`.
 void append_confluent_avro(const model::user_record& record, std::int32_t schema_id,
                            std::string& out);

@@ -10,6 +10,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import requests
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -18,6 +19,8 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.e2e.helpers import BOOTSTRAP, REGISTRY, Lane, process_command, run_processor_to_end
 from tests.endpoints import CASSANDRA_PORT
+
+pytestmark = pytest.mark.usefixtures("stack")
 
 RULE_OF_KIND = {
     "bad_uuid": "id.uuid",

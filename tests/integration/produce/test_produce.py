@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from confluent_kafka import Consumer
 from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -15,6 +16,8 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.endpoints import BOOTSTRAP, REGISTRY, SLUICE_FLAGS
+
+pytestmark = pytest.mark.usefixtures("stack")
 
 
 def fresh_topic() -> str:

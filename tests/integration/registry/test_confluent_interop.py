@@ -25,6 +25,8 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+pytestmark = pytest.mark.usefixtures("stack")
+
 ROOT = Path(__file__).resolve().parents[3]
 CONTRACT = (ROOT / "contract" / "user.avsc").read_text()
 BOOTSTRAP = os.environ.get("SLUICE_KAFKA_BOOTSTRAP", "127.0.0.1:9092")

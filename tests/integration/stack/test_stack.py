@@ -9,12 +9,15 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import pytest
 import requests
 from cassandra.cluster import Cluster
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.conftest import free_port
+
+pytestmark = pytest.mark.usefixtures("stack")
 
 BOOTSTRAP = "127.0.0.1:9092"
 
