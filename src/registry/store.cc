@@ -17,7 +17,14 @@ result<std::unique_ptr<kafka_log>> kafka_log::open(const store_settings& setting
   kafka::topic_spec spec{
       settings.topic, 1, settings.replication_factor, {{"cleanup.policy", "compact"}}};
   if (auto r = self->admin_->create_topics({spec}, true, settings.timeout); !r) return r.err();
+  // Metadata of a topic created a moment ago may not have propagated yet: retry within
+  // the timeout rather than failing at start.
   auto count = self->admin_->partition_count(settings.topic, settings.timeout);
+  auto wait_until = std::chrono::steady_clock::now() + settings.timeout;
+  while (!count && std::chrono::steady_clock::now() < wait_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    count = self->admin_->partition_count(settings.topic, settings.timeout);
+  }
   if (!count) return count.err();
   if (*count != 1) {
     return make_error(errc::invalid_argument,
