@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -48,11 +49,12 @@ def test_a_record_produced_to_users_raw_is_consumed_back() -> None:
     )
     consumer.subscribe(["users.raw"])
     found = False
-    for _ in range(200):
-        message = consumer.poll(0.5)
-        if message is not None and message.error() is None and message.key() == key:
-            found = True
-            break
+    deadline = time.monotonic() + 60
+    # The stack's own producer streams into users.raw too: scan everything until ours.
+    while not found and time.monotonic() < deadline:
+        for message in consumer.consume(1000, 0.5):
+            if message.error() is None and message.key() == key:
+                found = True
     consumer.close()
     assert found, "the produced record never came back"
 
