@@ -262,9 +262,13 @@ void generator::fill_login_hashes(profile& p) const {
   p.login.salt.clear();
   for (int i = 0; i < 8; ++i) p.login.salt.push_back(alphabet[rng.below(alphabet.size())]);
   std::string salted = p.login.password + p.login.salt;
-  p.login.md5 = hex_digest(EVP_md5(), salted);
-  p.login.sha1 = hex_digest(EVP_sha1(), salted);
-  p.login.sha256 = hex_digest(EVP_sha256(), salted);
+  // Fetched once: OpenSSL 3 looks the algorithm up on every EVP_md5() call otherwise.
+  static const EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  static const EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  p.login.md5 = hex_digest(md5, salted);
+  p.login.sha1 = hex_digest(sha1, salted);
+  p.login.sha256 = hex_digest(sha256, salted);
 }
 
 model::user_record to_record(const profile& p) {
