@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "base/error.h"
+#include "model/json.h"
 
 namespace sluice::api {
 namespace {
@@ -48,32 +49,7 @@ bool parse_number(const std::string& text, T& out) {
 }
 
 void escape(std::string_view s, std::string& out) {
-  out.push_back('"');
-  std::size_t run = 0;  // characters that need no escaping are appended in runs
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<int>(c));
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  model::append_json_string(s, out);
 }
 
 /// A minimal JSON writer that tracks commas; `pretty` adds newlines and indentation.

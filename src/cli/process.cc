@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "cli/service.h"
 #include "cli/verb.h"
 #include "kafka/config.h"
 #include "pipeline/process.h"
@@ -41,32 +42,9 @@ int run_process(process_options opts) {
   }
   s.idle_exit = std::chrono::milliseconds(static_cast<long>(opts.idle_exit_seconds * 1000));
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  static std::atomic<bool> stop{false};
-  std::thread waiter([signals]() mutable {
-    int received = 0;
-    sigwait(&signals, &received);
-    log::get("process")->info("signal {}: finishing the batch, committing, leaving the group",
-                              received);
-    stop = true;
-  });
-  waiter.detach();
-
-  web::metrics_registry fallback;
-  std::unique_ptr<web::server> server;
-  if (opts.metrics_port > 0) {
-    server = std::make_unique<web::server>(web::server_options{.host = "127.0.0.1",
-                                                               .port = opts.metrics_port,
-                                                               .threads = 1,
-                                                               .service_name = "sluice-process"},
-                                           web::router{});
-    server->start();
-  }
-  return pipeline::run_processor(s, stop, server ? server->metrics() : fallback);
+  const auto& stop = stop_on_signals("process");
+  metrics_endpoint metrics(opts.metrics_port, "sluice-process");
+  return pipeline::run_processor(s, stop, metrics.registry());
 }
 
 SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {

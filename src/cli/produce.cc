@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "cli/service.h"
 #include "cli/verb.h"
 #include "pipeline/produce.h"
 #include "web/server.h"
@@ -42,29 +43,9 @@ int run_produce(produce_options o) {
   s.kafka.client.client_id = "sluice-produce";
   s.duration = std::chrono::seconds(o.duration_s);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  static std::atomic<bool> stop{false};
-  std::thread([signals]() mutable {
-    int received = 0;
-    sigwait(&signals, &received);
-    stop = true;
-  }).detach();
-
-  web::metrics_registry fallback;
-  std::unique_ptr<web::server> server;
-  if (o.metrics_port > 0) {
-    server = std::make_unique<web::server>(web::server_options{.host = "127.0.0.1",
-                                                               .port = o.metrics_port,
-                                                               .threads = 1,
-                                                               .service_name = "sluice-produce"},
-                                           web::router{});
-    server->start();
-  }
-  return pipeline::run_producer(s, stop, server ? server->metrics() : fallback);
+  const auto& stop = stop_on_signals("produce");
+  metrics_endpoint metrics(o.metrics_port, "sluice-produce");
+  return pipeline::run_producer(s, stop, metrics.registry());
 }
 
 SLUICE_VERB("produce", [](CLI::App& root) -> std::function<int()> {

@@ -11,7 +11,9 @@ bool needs_escape(char c) {
   return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
 }
 
-void append_escaped(std::string_view text, std::string& out) {
+}  // namespace
+
+void append_json_string(std::string_view text, std::string& out) {
   out.push_back('"');
   std::size_t run = 0;  // start of the current run of characters needing no escape
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -53,8 +55,6 @@ void append_escaped(std::string_view text, std::string& out) {
   out.push_back('"');
 }
 
-}  // namespace
-
 void append_json(const user_record& record, std::string& out) {
   out.push_back('{');
   for (std::size_t i = 0; i < field_count; ++i) {
@@ -63,7 +63,7 @@ void append_json(const user_record& record, std::string& out) {
     out.append(field_names[i]);
     out.append("\":", 2);
     if (record.values[i]) {
-      append_escaped(*record.values[i], out);
+      append_json_string(*record.values[i], out);
     } else {
       out += "null";
     }

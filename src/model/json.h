@@ -11,6 +11,9 @@
 
 namespace sluice::model {
 
+/// Appends `text` as a JSON string literal (quoted and escaped) to `out`.
+void append_json_string(std::string_view text, std::string& out);
+
 /// Appends the record as one JSON object (no trailing newline) to `out`.
 void append_json(const user_record& record, std::string& out);
 
