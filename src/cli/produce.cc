@@ -22,6 +22,7 @@ struct produce_options {
   std::vector<std::string> properties;
   int linger_ms = 5;
   int duration_s = 0;
+  int burst_every_s = 0;
   int metrics_port = 0;
 };
 
@@ -39,6 +40,16 @@ int run_produce(produce_options o) {
   if (o.linger_ms < 0)
     throw fatal_error(fmt::format("--linger-ms: '{}' must be 0 or more", o.linger_ms));
   if (s.rate < 0) throw fatal_error(fmt::format("--rate: '{}' must be 0 or more", s.rate));
+  if ((s.burst_size > 0) != (o.burst_every_s > 0)) {
+    throw fatal_error(
+        "--burst-size and --burst-every go together (e.g. --burst-size 5000 "
+        "--burst-every 10)");
+  }
+  if (o.burst_every_s < 0)
+    throw fatal_error(fmt::format("--burst-every: '{}' must be 0 or more", o.burst_every_s));
+  if (s.burst_size > 0 && s.rate == 0)
+    throw fatal_error("--burst-size needs a steady --rate to burst above");
+  s.burst_every = std::chrono::seconds(o.burst_every_s);
   s.kafka.linger = std::chrono::milliseconds(o.linger_ms);
   s.kafka.client.client_id = "sluice-produce";
   s.duration = std::chrono::seconds(o.duration_s);
@@ -66,6 +77,8 @@ SLUICE_VERB("produce", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--bad-ratio", s.generator.bad_ratio, "share of records with an injected defect");
   cmd->add_option("--nat", o->nat, "nationalities, comma separated");
   cmd->add_option("--rate", s.rate, "records per second (0: as fast as possible)");
+  cmd->add_option("--burst-size", s.burst_size, "extra records sent at once every --burst-every");
+  cmd->add_option("--burst-every", o->burst_every_s, "seconds between bursts");
   cmd->add_option("--duration", o->duration_s, "stop after this many seconds");
   cmd->add_option("--compression", s.kafka.compression, "none, gzip, snappy, lz4, zstd");
   cmd->add_option("--linger-ms", o->linger_ms, "producer linger");

@@ -41,6 +41,7 @@ struct stack_options {
   std::map<std::string, std::string> flags;
   bool no_install = false;
   bool purge = false;
+  std::vector<std::string> only;
   std::string output = "text";
 };
 
@@ -121,7 +122,9 @@ SLUICE_VERB("down", [](CLI::App& root) -> std::function<int()> {
   auto* cmd = root.add_subcommand("down", "stop what `sluice up` started");
   add_stack_flags(cmd, *opts);
   cmd->add_flag("--purge", opts->purge, "also delete all data (topics, tables, schemas)");
-  return [opts] { return stack::down(build_config(*opts), opts->purge); };
+  cmd->add_option("--only", opts->only, "stop only these components (e.g. --only kafka)")
+      ->delimiter(',');
+  return [opts] { return stack::down(build_config(*opts), opts->purge, opts->only); };
 });
 
 SLUICE_VERB("status", [](CLI::App& root) -> std::function<int()> {

@@ -183,6 +183,7 @@ result<std::unique_ptr<RdKafka::Conf>> build_conf(const producer_settings& s) {
       {"linger.ms", std::to_string(s.linger.count())},
       {"batch.size", std::to_string(s.batch_size_bytes)},
       {"batch.num.messages", std::to_string(s.batch_num_messages)},
+      {"statistics.interval.ms", std::to_string(s.statistics_interval.count())},
       {"message.timeout.ms", std::to_string(s.message_timeout.count())},
   };
   return build(s.client, props);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,6 +61,10 @@ struct producer_settings {
   int batch_size_bytes = 1'000'000;
   int batch_num_messages = 10'000;
   std::chrono::milliseconds message_timeout{300'000};
+  /// librdkafka's statistics JSON every `statistics_interval` (0: off), served on the
+  /// thread that polls.
+  std::chrono::milliseconds statistics_interval{0};
+  std::function<void(std::string_view)> on_statistics;
 };
 
 /// Consumer group settings. Offsets are never committed automatically: the caller

@@ -74,6 +74,9 @@ void event_logger::event_cb(RdKafka::Event& event) {
         logger->debug("{}: {}", event.fac(), event.str());
       }
       break;
+    case RdKafka::Event::EVENT_STATS:
+      if (on_statistics_) on_statistics_(event.str());
+      break;
     case RdKafka::Event::EVENT_THROTTLE:
       logger->debug("throttled {} ms by broker {}", event.throttle_time(), event.broker_name());
       break;

@@ -17,6 +17,7 @@ class producer::report_adapter : public RdKafka::DeliveryReportCb {
     report.topic = kafka::topic(message.topic_name());
     report.partition = kafka::partition(message.partition());
     report.opaque = message.msg_opaque();
+    report.latency = std::chrono::microseconds(message.latency());
     if (message.err() == RdKafka::ERR_NO_ERROR) {
       report.offset = kafka::offset(message.offset());
     } else {
@@ -42,7 +43,7 @@ result<std::unique_ptr<producer>> producer::create(const producer_settings& sett
                    errstr) != RdKafka::Conf::CONF_OK) {
     return make_error(errc::internal, "producer delivery callback: {}", errstr);
   }
-  self->events_ = std::make_unique<event_logger>();
+  self->events_ = std::make_unique<event_logger>(settings.on_statistics);
   if ((*conf)->set("event_cb", self->events_.get(), errstr) != RdKafka::Conf::CONF_OK) {
     return make_error(errc::internal, "producer event callback: {}", errstr);
   }

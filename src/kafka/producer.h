@@ -30,6 +30,8 @@ struct delivery_report {
   kafka::offset offset;          ///< offset::invalid() when delivery failed
   std::optional<error> failure;  ///< empty when the record was acknowledged
   void* opaque = nullptr;        ///< what the caller passed to produce()
+  /// Time from produce() to the broker's answer (negative when librdkafka has none).
+  std::chrono::microseconds latency{-1};
 };
 
 using delivery_callback = std::function<void(const delivery_report&)>;

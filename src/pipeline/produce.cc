@@ -1,6 +1,7 @@
 // The produce loop: generate, encode, produce, report progress, flush, write the manifest.
 #include "pipeline/produce.h"
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -37,6 +38,18 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+/// Sleeps until record number `sent` is due under the rate and burst schedule.
+void wait_until_due(const produce_settings& s, clock::time_point started, std::uint64_t sent,
+                    const std::atomic<bool>& stop) {
+  while (!stop) {
+    auto elapsed = std::chrono::duration<double>(clock::now() - started);
+    double due = records_due(s, elapsed);
+    if (due >= static_cast<double>(sent)) return;
+    auto wait = std::min((static_cast<double>(sent) - due) / s.rate, 0.05);
+    std::this_thread::sleep_for(std::chrono::duration<double>(wait));
+  }
+}
+
 void wait_for_broker(const produce_settings& s) {
   auto deadline = clock::now() + s.connect_timeout;
   auto log = log::get("produce");
@@ -45,6 +58,14 @@ void wait_for_broker(const produce_settings& s) {
     if (admin) {
       auto partitions = (*admin)->partition_count(kafka::topic(s.topic), std::chrono::seconds(5));
       if (partitions) return;
+      // The broker answered but does not know the topic: a few seconds of grace for a
+      // topic just created, then a clear error rather than half a minute of waiting.
+      if (partitions.err().code == errc::not_found && attempt >= 5) {
+        throw fatal_error(fmt::format(
+            "topic '{}' does not exist on Kafka at {}: create it first (`sluice up` creates "
+            "users.raw) or pass another --topic",
+            s.topic, s.kafka.client.bootstrap_servers));
+      }
       if (clock::now() > deadline) {
         throw fatal_error(fmt::format("Kafka at {} did not answer for topic {} within {} s: {}",
                                       s.kafka.client.bootstrap_servers, s.topic,
@@ -59,7 +80,52 @@ void wait_for_broker(const produce_settings& s) {
   }
 }
 
+/// Publishes librdkafka's per-topic batch statistics as gauges.
+class batch_statistics {
+ public:
+  batch_statistics(web::metrics_registry& metrics, std::string topic)
+      : topic_(std::move(topic)),
+        bytes_avg_(metrics.get_gauge("sluice_produce_batch_bytes_avg",
+                                     "Average size of the batches sent (last window)")),
+        bytes_p99_(metrics.get_gauge("sluice_produce_batch_bytes_p99",
+                                     "99th percentile batch size in bytes (last window)")),
+        records_avg_(metrics.get_gauge("sluice_produce_batch_records_avg",
+                                       "Average records per batch (last window)")),
+        records_p99_(metrics.get_gauge("sluice_produce_batch_records_p99",
+                                       "99th percentile records per batch (last window)")) {}
+
+  void update(std::string_view json) {
+    auto stats = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+    if (stats.is_discarded()) return;
+    auto topic = stats.value("topics", nlohmann::json::object()).value(topic_, nlohmann::json());
+    if (!topic.is_object()) return;
+    auto window = [](const nlohmann::json& t, const char* name, const char* stat) {
+      return t.value(name, nlohmann::json::object()).value(stat, 0.0);
+    };
+    if (window(topic, "batchcnt", "cnt") == 0) return;  // nothing sent in this window
+    bytes_avg_.set(window(topic, "batchsize", "avg"));
+    bytes_p99_.set(window(topic, "batchsize", "p99"));
+    records_avg_.set(window(topic, "batchcnt", "avg"));
+    records_p99_.set(window(topic, "batchcnt", "p99"));
+  }
+  double bytes_avg() const { return bytes_avg_.value(); }
+  double records_avg() const { return records_avg_.value(); }
+
+ private:
+  std::string topic_;
+  web::gauge &bytes_avg_, &bytes_p99_, &records_avg_, &records_p99_;
+};
+
 }  // namespace
+
+double records_due(const produce_settings& s, std::chrono::duration<double> elapsed) {
+  double due = s.rate * elapsed.count();
+  if (s.burst_size > 0 && s.burst_every.count() > 0) {
+    auto bursts = std::floor(elapsed.count() / static_cast<double>(s.burst_every.count())) + 1;
+    due += bursts * static_cast<double>(s.burst_size);
+  }
+  return due;
+}
 
 int run_producer(const produce_settings& s, const std::atomic<bool>& stop,
                  web::metrics_registry& metrics) {
@@ -83,8 +149,14 @@ int run_producer(const produce_settings& s, const std::atomic<bool>& stop,
   auto& acked_total =
       metrics.get_counter("sluice_produce_acknowledged_total", "Records acknowledged");
   auto& failed_total = metrics.get_counter("sluice_produce_failed_total", "Records that failed");
+  auto& ack_latency = metrics.get_histogram("sluice_produce_ack_latency_seconds",
+                                            "Time from produce to the broker's acknowledgement");
+  batch_statistics batches(metrics, s.topic);
+  auto kafka_settings = s.kafka;
+  kafka_settings.statistics_interval = std::chrono::milliseconds(1000);
+  kafka_settings.on_statistics = [&](std::string_view json) { batches.update(json); };
   delivery_book book;
-  auto producer = kafka::producer::create(s.kafka, [&](const kafka::delivery_report& r) {
+  auto producer = kafka::producer::create(kafka_settings, [&](const kafka::delivery_report& r) {
     if (r.failure) {
       book.failed++;
       failed_total.inc();
@@ -94,6 +166,7 @@ int run_producer(const produce_settings& s, const std::atomic<bool>& stop,
     }
     book.acked++;
     acked_total.inc();
+    if (r.latency.count() >= 0) ack_latency.observe(static_cast<double>(r.latency.count()) / 1e6);
     std::lock_guard lock(book.mutex);
     auto [it, inserted] =
         book.offsets.try_emplace(r.partition.value(), r.offset.value(), r.offset.value());
@@ -131,14 +204,14 @@ int run_producer(const produce_settings& s, const std::atomic<bool>& stop,
     ++sent;
     sent_total.inc();
     (*producer)->poll(std::chrono::milliseconds(0));
-    if (s.rate > 0) {
-      std::this_thread::sleep_until(started + std::chrono::duration_cast<clock::duration>(
-                                                  std::chrono::duration<double>(sent / s.rate)));
-    }
+    if (s.rate > 0) wait_until_due(s, started, sent, stop);
     if (clock::now() > next_progress) {
       auto secs = std::chrono::duration<double>(clock::now() - started).count();
-      fmt::print(stderr, "sent {} acknowledged {} failed {} ({:.0f}/s)\n", sent, book.acked.load(),
-                 book.failed.load(), sent / secs);
+      fmt::print(stderr,
+                 "sent {} acknowledged {} failed {} ({:.0f}/s, ack p99 {:.1f} ms, batch {:.0f} "
+                 "records)\n",
+                 sent, book.acked.load(), book.failed.load(), sent / secs,
+                 ack_latency.quantile(0.99) * 1e3, batches.records_avg());
       next_progress += std::chrono::seconds(1);
     }
   }
@@ -146,6 +219,10 @@ int run_producer(const produce_settings& s, const std::atomic<bool>& stop,
   auto secs = std::chrono::duration<double>(clock::now() - started).count();
   fmt::print(stderr, "done: sent {} acknowledged {} failed {} in {:.1f} s ({:.0f}/s)\n", sent,
              book.acked.load(), book.failed.load(), secs, secs > 0 ? sent / secs : 0.0);
+  fmt::print(stderr,
+             "ack latency p50 {:.1f} ms p99 {:.1f} ms; batches {:.0f} records, {:.0f} bytes\n",
+             ack_latency.quantile(0.5) * 1e3, ack_latency.quantile(0.99) * 1e3,
+             batches.records_avg(), batches.bytes_avg());
   if (!book.first_error.empty()) log->error("first delivery error: {}", book.first_error);
 
   if (!s.manifest_path.empty()) {

@@ -26,10 +26,18 @@ struct produce_settings {
   std::uint64_t start_index = 0;
   std::uint64_t count = 0;  // 0: until stopped
   double rate = 0;          // records per second; 0: as fast as possible
+  // Bursts on top of a steady --rate: `burst_size` extra records sent back to back at
+  // the start of every `burst_every` (both 0: no bursts).
+  std::uint64_t burst_size = 0;
+  std::chrono::seconds burst_every{0};
   std::chrono::seconds duration{0};
   std::chrono::seconds connect_timeout{30};
   std::string manifest_path;  // empty: no manifest
 };
+
+/// How many records may have been sent `elapsed` into a paced run (steady rate plus
+/// the bursts due so far); the pacing loop sends while it is ahead of `sent`.
+double records_due(const produce_settings& settings, std::chrono::duration<double> elapsed);
 
 /// Produces until done or `stop`; returns 0 when every record was acknowledged.
 int run_producer(const produce_settings& settings, const std::atomic<bool>& stop,

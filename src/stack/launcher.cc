@@ -1,5 +1,6 @@
 // `up`, `down` and `status`: start the components in order, wait for each to really
 // answer, run the set-up steps, and report where everything is.
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <thread>
@@ -158,10 +159,22 @@ int up(const stack_config& config) {
   return 0;
 }
 
-int down(const stack_config& config, bool purge) {
+int down(const stack_config& config, bool purge, const std::vector<std::string>& only) {
   auto components = make_components(config);
+  for (const auto& name : only) {
+    bool known = std::any_of(components.begin(), components.end(),
+                             [&](const component& c) { return c.name == name; });
+    if (!known) {
+      std::string names;
+      for (const auto& c : components) names += (names.empty() ? "" : ", ") + c.name;
+      throw fatal_error(
+          fmt::format("--only: no component named '{}' (components: {})", name, names));
+    }
+  }
+  if (purge && !only.empty()) throw fatal_error("--purge wipes every component: drop --only");
   int failures = 0;
   for (auto it = components.rbegin(); it != components.rend(); ++it) {
+    if (!only.empty() && std::find(only.begin(), only.end(), it->name) == only.end()) continue;
     auto pid = running_pid(config, *it);
     if (!pid) {
       std::error_code ec;

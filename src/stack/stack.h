@@ -78,7 +78,8 @@ struct component_status {
 /// Brings the stack up. Returns 0 when everything is healthy; prints progress to stderr.
 int up(const stack_config& config);
 /// Stops what `up` started (by pid file). `purge` also deletes the data folder.
-int down(const stack_config& config, bool purge);
+/// `only` names components to stop (empty: all); `up` starts them again.
+int down(const stack_config& config, bool purge, const std::vector<std::string>& only = {});
 /// The state of every component.
 std::vector<component_status> status(const stack_config& config);
 

@@ -3,51 +3,24 @@ exactly what `sluice gen` prints for the same seed, decodable by Confluent's own
 
 import json
 import subprocess
-import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer
-from confluent_kafka.admin import AdminClient, NewTopic
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.endpoints import BOOTSTRAP, REGISTRY, SLUICE_FLAGS
+from tests.kafka_helpers import consume_all, fresh_topic
 
 pytestmark = pytest.mark.usefixtures("stack")
-
-
-def fresh_topic() -> str:
-    topic = f"produce-{uuid.uuid4().hex[:10]}"
-    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})  # must outlive the future
-    admin.create_topics([NewTopic(topic, 6, 1)])[topic].result(30)
-    return topic
-
-
-def consume_all(topic: str, expected: int) -> list:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": BOOTSTRAP,
-            "group.id": f"check-{time.time_ns()}",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([topic])
-    messages: list = []
-    deadline = time.monotonic() + 120
-    while len(messages) < expected and time.monotonic() < deadline:
-        messages.extend(m for m in consumer.consume(2000, 1.0) if m.error() is None)
-    consumer.close()
-    return messages
 
 
 def test_produced_avro_equals_gen_output_and_matches_the_manifest(
     sluice_bin: Path, tmp_path: Path
 ) -> None:
-    topic, count, seed = fresh_topic(), 100_000, 2024
+    topic, count, seed = fresh_topic("produce"), 100_000, 2024
     manifest_path = tmp_path / "run.json"
     result = subprocess.run(
         [
@@ -111,7 +84,7 @@ def test_produced_avro_equals_gen_output_and_matches_the_manifest(
 
 
 def test_json_format_produces_plain_json_lines(sluice_bin: Path) -> None:
-    topic = fresh_topic()
+    topic = fresh_topic("produce")
     result = subprocess.run(
         [
             str(sluice_bin),
