@@ -23,6 +23,7 @@ struct process_options {
   std::vector<std::string> properties;
   int metrics_port = 9470;
   double idle_exit_seconds = 5;
+  int session_timeout_ms = 45000;
 };
 
 int run_process(process_options opts) {
@@ -40,6 +41,12 @@ int run_process(process_options opts) {
     throw fatal_error(
         fmt::format("--cassandra-window: '{}' must be from 1 to 32000", s.cassandra_window));
   }
+  if (opts.session_timeout_ms < 6000 || opts.session_timeout_ms > 300000) {
+    throw fatal_error(fmt::format(
+        "--session-timeout-ms: '{}' must be from 6000 to 300000 (the broker's group limits)",
+        opts.session_timeout_ms));
+  }
+  s.session_timeout = std::chrono::milliseconds(opts.session_timeout_ms);
   s.idle_exit = std::chrono::milliseconds(static_cast<long>(opts.idle_exit_seconds * 1000));
 
   const auto& stop = stop_on_signals("process");
@@ -68,6 +75,8 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
                   "concurrent Cassandra writes");
   cmd->add_option("--max-value-bytes", o->settings.max_value_bytes,
                   "larger values are dead-lettered as decode.oversize");
+  cmd->add_option("--session-timeout-ms", o->session_timeout_ms,
+                  "group session timeout: how soon a dead instance's partitions move on");
   cmd->add_option("--metrics-port", o->metrics_port, "port for /metrics and /health (0: off)");
   cmd->add_flag("--stop-at-end", o->settings.stop_at_end,
                 "exit once the topic is drained (for batch runs and tests)");

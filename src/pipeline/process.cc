@@ -1,6 +1,7 @@
 // The processor loop: poll a batch, route each record, wait for both sinks, commit.
 #include "pipeline/process.h"
 
+#include <deque>
 #include <thread>
 
 #include "base/error.h"
@@ -40,6 +41,8 @@ struct processor_metrics {
         retries(m.get_counter("sluice_process_retries_total", "Sink retries after a failure")),
         commits(m.get_counter("sluice_process_commits_total", "Offset commits")),
         in_flight(m.get_gauge("sluice_process_in_flight", "Records polled but not yet committed")),
+        lag(m.get_gauge("sluice_process_consumer_lag",
+                        "Records in the raw topic not yet committed by the group")),
         latency(m.get_histogram("sluice_process_end_to_end_seconds",
                                 "Kafka record timestamp to Cassandra acknowledgement")) {}
   web::counter& invalid(const std::string& rule) {
@@ -54,6 +57,7 @@ struct processor_metrics {
   web::counter& retries;
   web::counter& commits;
   web::gauge& in_flight;
+  web::gauge& lag;
   web::histogram& latency;
 };
 
@@ -123,7 +127,16 @@ class processor {
       const std::vector<std::pair<const kafka::message*, dead_letter>>& bad);
   void commit(bool only_revoked = false, const std::vector<kafka::topic_partition>& which = {});
   void backoff(int attempt, const std::string& what);
+  /// Polls the consumer while a sink is down: keeps the group membership and serves
+  /// rebalances, pauses fetching, and keeps any record that still arrives for the next
+  /// batch (a record polled and dropped would be skipped by the next commit).
+  void poll_while_waiting();
+  void resume_fetching();
   bool drained();
+  result<std::vector<kafka::partition_lag>> group_lag();
+  /// Refreshes the consumer-lag gauges (total and per partition) at most every
+  /// lag_interval.
+  void update_lag();
 
   const process_settings& settings_;
   const std::atomic<bool>& stop_;
@@ -139,6 +152,9 @@ class processor {
   std::optional<cql::prepared> upsert_;
   offset_tracker tracker_;
   std::atomic<int> dlq_failures_{0};
+  std::deque<kafka::message> stashed_;  // polled during a backoff, not yet dispatched
+  bool paused_ = false;
+  clock::time_point next_lag_update_{};
 };
 
 void processor::backoff(int attempt, const std::string& what) {
@@ -148,9 +164,33 @@ void processor::backoff(int attempt, const std::string& what) {
   log_->warn("{}; retrying in {} ms (attempt {})", what, delay.count(), attempt + 1);
   auto until = clock::now() + delay;
   while (clock::now() < until && !stop_) {
-    if (consumer_) (void)consumer_->poll(std::chrono::milliseconds(0));  // keep group membership
+    poll_while_waiting();
+    update_lag();  // the lag grows while a sink is down: that is when operators look
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+void processor::poll_while_waiting() {
+  if (!consumer_) return;
+  if (!paused_) {
+    if (auto owned = consumer_->assignment(); owned && !owned->empty()) {
+      if (auto p = consumer_->pause(*owned); p) paused_ = true;
+    }
+  }
+  auto polled = consumer_->poll(std::chrono::milliseconds(0));
+  if (polled && *polled) {
+    stashed_.push_back(std::move(**polled));
+    paused_ = false;  // a partition assigned meanwhile is not paused yet
+  }
+}
+
+void processor::resume_fetching() {
+  if (!paused_) return;
+  if (auto owned = consumer_->assignment(); owned && !owned->empty()) {
+    if (auto r = consumer_->resume(*owned); !r)
+      log_->warn("resuming fetch after a sink outage: {}", r.err().message);
+  }
+  paused_ = false;
 }
 
 void processor::connect() {
@@ -158,6 +198,7 @@ void processor::connect() {
   cs.client = settings_.kafka;
   cs.client.client_id = "sluice-process";
   cs.group_id = settings_.group_id;
+  cs.session_timeout = settings_.session_timeout;
   auto consumer = kafka::consumer::create(
       cs, [this](kafka::rebalance_kind k, const std::vector<kafka::topic_partition>& p) {
         on_rebalance(k, p);
@@ -206,7 +247,13 @@ void processor::on_rebalance(kafka::rebalance_kind kind,
   // Batches finish before the next poll, so nothing is in flight here: commit what is
   // done for the partitions being taken away, then forget them.
   if (kind == kafka::rebalance_kind::revoked) commit(true, parts);
-  for (const auto& p : parts) tracker_.forget(p.partition.value());
+  for (const auto& p : parts) {
+    tracker_.forget(p.partition.value());
+    // Not dispatched, so not committed: the partition's next owner reads them again.
+    std::erase_if(stashed_, [&](const kafka::message& m) {
+      return m.partition().value() == p.partition.value();
+    });
+  }
   log_->info("{} {} partition(s)", kind == kafka::rebalance_kind::revoked ? "revoked" : "lost",
              parts.size());
 }
@@ -366,21 +413,46 @@ bool processor::process_batch(std::vector<kafka::message>& batch) {
   if (!write_rows_until_done(rows, timestamps) || !dead_letter_until_done(bad)) return false;
   for (auto& m : batch) tracker_.partition(m.partition().value()).acknowledged(m.offset().value());
   commit();
+  resume_fetching();
   metrics_.in_flight.set(0);
   return true;
+}
+
+result<std::vector<kafka::partition_lag>> processor::group_lag() {
+  if (!admin_) {
+    auto created = kafka::admin::create(settings_.kafka);
+    if (!created) return created.err();
+    admin_ = std::move(*created);
+  }
+  return admin_->group_lag(settings_.group_id, kafka::topic(settings_.source_topic),
+                           std::chrono::seconds(5));
+}
+
+void processor::update_lag() {
+  if (clock::now() < next_lag_update_) return;
+  next_lag_update_ = clock::now() + settings_.lag_interval;
+  auto lag = group_lag();
+  if (!lag) {
+    log_->debug("consumer lag unavailable: {}", lag.err().message);
+    return;
+  }
+  double total = 0;
+  for (const auto& p : *lag) {
+    auto behind = static_cast<double>(std::max<std::int64_t>(0, p.lag));
+    total += behind;
+    metrics_.registry
+        .get_gauge("sluice_process_partition_lag", "Records not yet committed, per partition",
+                   {{"partition", std::to_string(p.partition.partition.value())}})
+        .set(behind);
+  }
+  metrics_.lag.set(total);
 }
 
 bool processor::drained() {
   // Drained means the group's committed offsets reached every partition's end, not just
   // "no records lately": after a crash, partitions reach a new member only once the dead
   // member's session expires.
-  if (!admin_) {
-    auto created = kafka::admin::create(settings_.kafka);
-    if (!created) return false;
-    admin_ = std::move(*created);
-  }
-  auto lag = admin_->group_lag(settings_.group_id, kafka::topic(settings_.source_topic),
-                               std::chrono::seconds(10));
+  auto lag = group_lag();
   if (!lag) return false;
   for (const auto& p : *lag) {
     if (p.high.value() > 0 && p.committed.value() < p.high.value()) return false;
@@ -390,6 +462,7 @@ bool processor::drained() {
 
 int processor::run() {
   connect();
+  resume_fetching();
   if (stop_) return 0;
   log_->info("processing {} -> Cassandra {}:{}/{} and {} (group {})", settings_.source_topic,
              settings_.cassandra_host, settings_.cassandra_port, settings_.keyspace,
@@ -398,6 +471,10 @@ int processor::run() {
   auto last_record = clock::now();
   while (!stop_) {
     batch.clear();
+    while (!stashed_.empty() && batch.size() < settings_.batch_size) {
+      batch.push_back(std::move(stashed_.front()));
+      stashed_.pop_front();
+    }
     auto deadline = clock::now() + std::chrono::milliseconds(50);
     while (batch.size() < settings_.batch_size && clock::now() < deadline) {
       auto polled = consumer_->poll(std::chrono::milliseconds(20));
@@ -407,6 +484,7 @@ int processor::run() {
       }
       if (*polled) batch.push_back(std::move(**polled));
     }
+    update_lag();
     if (batch.empty()) {
       if (settings_.stop_at_end && clock::now() - last_record > settings_.idle_exit && drained())
         break;

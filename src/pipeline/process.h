@@ -34,6 +34,9 @@ struct process_settings {
   std::size_t cassandra_window = 256;  // concurrent Cassandra writes
   std::size_t max_value_bytes = 1 << 20;
   std::chrono::milliseconds max_backoff{10000};
+  std::chrono::milliseconds session_timeout{45000};  // group session: how soon a dead
+                                                     // member's partitions move on
+  std::chrono::milliseconds lag_interval{5000};      // how often the lag gauge refreshes
   bool stop_at_end = false;                // exit once every assigned partition is drained
   std::chrono::milliseconds idle_exit{0};  // with stop_at_end: idle time that means "drained"
 };

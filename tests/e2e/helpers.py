@@ -1,17 +1,20 @@
 """Helpers for end-to-end tests: a fresh topic pair and Cassandra keyspace per test (a
 "lane"), so runs never see each other's data, and running `sluice process`."""
 
+import json
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from cassandra.cluster import Cluster, Session
+from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.endpoints import BOOTSTRAP, CASSANDRA_PORT, REGISTRY, SLUICE_FLAGS
 
-__all__ = ["BOOTSTRAP", "REGISTRY"]
+__all__ = ["BOOTSTRAP", "REGISTRY", "CASSANDRA_PORT"]
 
 
 @dataclass
@@ -54,7 +57,7 @@ def drop_lane(lane: Lane) -> None:
     lane.session.cluster.shutdown()
 
 
-def process_command(sluice: Path, lane: Lane, *extra: str) -> list[str]:
+def process_command(sluice: Path, lane: Lane, *extra: str, metrics_port: int = 0) -> list[str]:
     return [
         str(sluice),
         "process",
@@ -67,7 +70,7 @@ def process_command(sluice: Path, lane: Lane, *extra: str) -> list[str]:
         "--keyspace",
         lane.keyspace,
         "--metrics-port",
-        "0",
+        str(metrics_port),
         *SLUICE_FLAGS,
         "--cassandra-port",
         str(CASSANDRA_PORT),
@@ -80,3 +83,94 @@ def run_processor_to_end(sluice: Path, lane: Lane, *extra: str) -> subprocess.Co
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
+
+
+def generate(sluice: Path, seed: int, count: int, bad_ratio: float) -> list[dict]:
+    out = subprocess.run(
+        [
+            str(sluice),
+            "gen",
+            "--seed",
+            str(seed),
+            "--count",
+            str(count),
+            "--bad-ratio",
+            str(bad_ratio),
+            "--with-kind",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def produce_json(topic: str, users: list[dict]) -> None:
+    producer = Producer(
+        {"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "linger.ms": 20}
+    )
+    for user in users:
+        value = {k: v for k, v in user.items() if k != "_bad_kind"}
+        producer.produce(topic, key=(user["id"] or "").encode(), value=json.dumps(value).encode())
+        producer.poll(0)
+    assert producer.flush(60) == 0
+
+
+def read_all(topic: str) -> list:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": BOOTSTRAP,
+            "group.id": f"reader-{time.time_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": False,
+        }
+    )
+    consumer.subscribe([topic])
+    messages, idle_since = [], time.monotonic()
+    while time.monotonic() - idle_since < 5:
+        batch = consumer.consume(1000, 0.5)
+        if batch:
+            idle_since = time.monotonic()
+            messages.extend(m for m in batch if m.error() is None)
+    consumer.close()
+    return messages
+
+
+def headers_of(message: Message) -> dict[str, str]:
+    return {k: v.decode() for k, v in (message.headers() or [])}
+
+
+def stored_ids(lane: Lane) -> list[str]:
+    rows = lane.session.execute(f"SELECT id FROM {lane.keyspace}.users", timeout=120)
+    return [str(row.id) for row in rows]
+
+
+def verify(sluice: Path, lane: Lane, expect_ok: bool | None = True) -> dict:
+    """Runs `sluice verify --output json`; expect_ok None accepts either verdict."""
+    result = subprocess.run(
+        [
+            str(sluice),
+            "verify",
+            "--topic",
+            lane.raw,
+            "--dlq-topic",
+            lane.dlq,
+            "--group",
+            lane.group,
+            "--keyspace",
+            lane.keyspace,
+            "--output",
+            "json",
+            "--bootstrap",
+            BOOTSTRAP,
+            "--cassandra-port",
+            str(CASSANDRA_PORT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    allowed = {0, 1} if expect_ok is None else {0 if expect_ok else 1}
+    assert result.returncode in allowed, result.stdout + result.stderr
+    return json.loads(result.stdout)

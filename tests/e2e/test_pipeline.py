@@ -12,13 +12,24 @@ from pathlib import Path
 
 import pytest
 import requests
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from tests.e2e.helpers import BOOTSTRAP, REGISTRY, Lane, process_command, run_processor_to_end
-from tests.endpoints import CASSANDRA_PORT
+from tests.e2e.helpers import (
+    BOOTSTRAP,
+    REGISTRY,
+    Lane,
+    generate,
+    headers_of,
+    process_command,
+    produce_json,
+    read_all,
+    run_processor_to_end,
+    stored_ids,
+    verify,
+)
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -38,66 +49,6 @@ RULE_OF_KIND = {
     "bad_registered_format": "registered_date.format",
     "bad_postcode": "postcode.format",
 }
-
-
-def generate(sluice: Path, seed: int, count: int, bad_ratio: float) -> list[dict]:
-    out = subprocess.run(
-        [
-            str(sluice),
-            "gen",
-            "--seed",
-            str(seed),
-            "--count",
-            str(count),
-            "--bad-ratio",
-            str(bad_ratio),
-            "--with-kind",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [json.loads(line) for line in out.splitlines()]
-
-
-def produce_json(topic: str, users: list[dict]) -> None:
-    producer = Producer(
-        {"bootstrap.servers": BOOTSTRAP, "enable.idempotence": True, "linger.ms": 20}
-    )
-    for user in users:
-        value = {k: v for k, v in user.items() if k != "_bad_kind"}
-        producer.produce(topic, key=(user["id"] or "").encode(), value=json.dumps(value).encode())
-        producer.poll(0)
-    assert producer.flush(60) == 0
-
-
-def read_all(topic: str) -> list:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": BOOTSTRAP,
-            "group.id": f"reader-{time.time_ns()}",
-            "auto.offset.reset": "earliest",
-            "enable.partition.eof": False,
-        }
-    )
-    consumer.subscribe([topic])
-    messages, idle_since = [], time.monotonic()
-    while time.monotonic() - idle_since < 5:
-        batch = consumer.consume(1000, 0.5)
-        if batch:
-            idle_since = time.monotonic()
-            messages.extend(m for m in batch if m.error() is None)
-    consumer.close()
-    return messages
-
-
-def headers_of(message) -> dict[str, str]:  # noqa: ANN001 - confluent_kafka.Message
-    return {k: v.decode() for k, v in (message.headers() or [])}
-
-
-def stored_ids(lane: Lane) -> list[str]:
-    rows = lane.session.execute(f"SELECT id FROM {lane.keyspace}.users", timeout=120)
-    return [str(row.id) for row in rows]
 
 
 def test_every_record_lands_once_in_users_or_the_dlq_with_its_rule(
@@ -144,35 +95,6 @@ def test_every_record_lands_once_in_users_or_the_dlq_with_its_rule(
         assert str(row.dob) == user["dob"]
         assert row.registered_date.strftime("%Y-%m-%dT%H:%M:%S") == user["registered_date"][:19]
         assert row.source_topic == lane.raw
-
-
-def verify(sluice: Path, lane: Lane, expect_ok: bool = True) -> dict:
-    result = subprocess.run(
-        [
-            str(sluice),
-            "verify",
-            "--topic",
-            lane.raw,
-            "--dlq-topic",
-            lane.dlq,
-            "--group",
-            lane.group,
-            "--keyspace",
-            lane.keyspace,
-            "--output",
-            "json",
-            "--bootstrap",
-            BOOTSTRAP,
-            "--cassandra-port",
-            str(CASSANDRA_PORT),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == (0 if expect_ok else 1), result.stdout + result.stderr
-    return json.loads(result.stdout)
 
 
 def test_verify_reports_a_missing_row(sluice_bin: Path, lane: Lane) -> None:

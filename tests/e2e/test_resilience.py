@@ -1,0 +1,161 @@
+"""The processor under failure, on the real stack: Cassandra stopped for 30 s while
+records keep arriving, and several processor instances sharing the group with one of
+them killed. In every case each produced record ends up exactly once in `users` or in
+the dead-letter topic, and `sluice verify` agrees."""
+
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import free_port
+from tests.e2e.helpers import (
+    Lane,
+    generate,
+    headers_of,
+    process_command,
+    produce_json,
+    read_all,
+    stored_ids,
+    verify,
+)
+from tests.endpoints import SLUICE_FLAGS
+from tests.stack_control import take_down_for
+
+pytestmark = pytest.mark.usefixtures("stack")
+
+
+def metric(port: int, name: str) -> float | None:
+    try:
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except requests.RequestException:
+        return None
+    match = re.search(rf"^{name} ([0-9.e+-]+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+def wait_for_metric(port: int, name: str, above: float, timeout_s: float) -> float | None:
+    """Polls a processor's /metrics until `name` exceeds `above` (or time runs out)."""
+    deadline = time.monotonic() + timeout_s
+    value = metric(port, name)
+    while (value is None or value <= above) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        value = metric(port, name)
+    return value
+
+
+def wait_until_verified(sluice: Path, lane: Lane, timeout_s: float) -> dict:
+    """Polls `sluice verify` until the running processors have caught up."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        report = verify(sluice, lane, expect_ok=None)
+        if report["ok"] or time.monotonic() > deadline:
+            return report
+        time.sleep(5)
+
+
+def assert_exactly_once(lane: Lane, users: list[dict]) -> None:
+    good = {u["id"] for u in users if u["_bad_kind"] == "none"}
+    bad = [u for u in users if u["_bad_kind"] != "none"]
+    ids = stored_ids(lane)
+    assert len(ids) == len(set(ids)) == len(good)
+    assert set(ids) == good
+    positions = {
+        (headers_of(m)["sluice.source.partition"], headers_of(m)["sluice.source.offset"])
+        for m in read_all(lane.dlq)
+    }
+    assert len(positions) == len(bad)
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(60)
+
+
+def test_cassandra_stopped_for_30_s_mid_run_processor_stays_up_and_catches_up(
+    sluice_bin: Path, lane: Lane
+) -> None:
+    seed, count = 808, 60_000
+    producer = subprocess.Popen(
+        [
+            str(sluice_bin),
+            "produce",
+            *SLUICE_FLAGS,
+            "--topic",
+            lane.raw,
+            "--format",
+            "json",
+            "--seed",
+            str(seed),
+            "--count",
+            str(count),
+            "--bad-ratio",
+            "0.05",
+            "--rate",
+            "1500",
+        ],
+        stderr=subprocess.DEVNULL,
+    )
+    metrics_port = free_port()
+    processor = subprocess.Popen(
+        process_command(sluice_bin, lane, metrics_port=metrics_port),
+        stderr=subprocess.PIPE,
+    )
+    try:
+        written = wait_for_metric(metrics_port, "sluice_process_written_total", 0, 60)
+        assert (written or 0) > 0, "the processor wrote nothing within 60 s"
+        take_down_for(sluice_bin, "cassandra", 30)
+        assert processor.poll() is None, "the processor exited while Cassandra was down"
+        assert (metric(metrics_port, "sluice_process_retries_total") or 0) > 0
+        assert producer.wait(300) == 0
+        report = wait_until_verified(sluice_bin, lane, timeout_s=240)
+        assert report["ok"], report
+        lag = metric(metrics_port, "sluice_process_consumer_lag")
+        deadline = time.monotonic() + 20
+        while lag != 0 and time.monotonic() < deadline:
+            time.sleep(1)
+            lag = metric(metrics_port, "sluice_process_consumer_lag")
+        assert lag == 0
+        assert processor.poll() is None
+        assert stop(processor) == 0
+    finally:
+        for p in (producer, processor):
+            if p.poll() is None:
+                p.kill()
+    users = generate(sluice_bin, seed=seed, count=count, bad_ratio=0.05)
+    assert report["produced"] == count
+    assert_exactly_once(lane, users)
+
+
+@pytest.mark.parametrize("instances", [2, 3])
+def test_instances_sharing_the_group_with_one_killed_lose_and_duplicate_nothing(
+    sluice_bin: Path, lane: Lane, instances: int
+) -> None:
+    users = generate(sluice_bin, seed=1000 + instances, count=80_000, bad_ratio=0.05)
+    produce_json(lane.raw, users)
+    processors = [
+        subprocess.Popen(
+            [*process_command(sluice_bin, lane), "--session-timeout-ms", "8000"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(instances)
+    ]
+    try:
+        time.sleep(4)
+        processors[0].send_signal(signal.SIGKILL)
+        processors[0].wait(30)
+        report = wait_until_verified(sluice_bin, lane, timeout_s=240)
+        assert report["ok"], report
+        assert all(p.poll() is None for p in processors[1:]), "a survivor exited"
+        assert all(stop(p) == 0 for p in processors[1:])
+    finally:
+        for p in processors:
+            if p.poll() is None:
+                p.kill()
+    assert report["produced"] == len(users)
+    assert_exactly_once(lane, users)
