@@ -174,3 +174,18 @@ def verify(sluice: Path, lane: Lane, expect_ok: bool | None = True) -> dict:
     allowed = {0, 1} if expect_ok is None else {0 if expect_ok else 1}
     assert result.returncode in allowed, result.stdout + result.stderr
     return json.loads(result.stdout)
+
+
+def assert_exactly_once(lane: Lane, users: list[dict]) -> None:
+    """Each valid user is once in `users`; each bad one is in the DLQ (by source position,
+    since a dead letter may be re-sent after a crash)."""
+    good = {u["id"] for u in users if u["_bad_kind"] == "none"}
+    bad = [u for u in users if u["_bad_kind"] != "none"]
+    ids = stored_ids(lane)
+    assert len(ids) == len(set(ids)) == len(good)
+    assert set(ids) == good
+    positions = {
+        (headers_of(m)["sluice.source.partition"], headers_of(m)["sluice.source.offset"])
+        for m in read_all(lane.dlq)
+    }
+    assert len(positions) == len(bad)

@@ -15,12 +15,10 @@ import requests
 from tests.conftest import free_port
 from tests.e2e.helpers import (
     Lane,
+    assert_exactly_once,
     generate,
-    headers_of,
     process_command,
     produce_json,
-    read_all,
-    stored_ids,
     verify,
 )
 from tests.endpoints import SLUICE_FLAGS
@@ -56,19 +54,6 @@ def wait_until_verified(sluice: Path, lane: Lane, timeout_s: float) -> dict:
         if report["ok"] or time.monotonic() > deadline:
             return report
         time.sleep(5)
-
-
-def assert_exactly_once(lane: Lane, users: list[dict]) -> None:
-    good = {u["id"] for u in users if u["_bad_kind"] == "none"}
-    bad = [u for u in users if u["_bad_kind"] != "none"]
-    ids = stored_ids(lane)
-    assert len(ids) == len(set(ids)) == len(good)
-    assert set(ids) == good
-    positions = {
-        (headers_of(m)["sluice.source.partition"], headers_of(m)["sluice.source.offset"])
-        for m in read_all(lane.dlq)
-    }
-    assert len(positions) == len(bad)
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:
