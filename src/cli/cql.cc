@@ -4,9 +4,8 @@
 #include <memory>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
 #include "base/error.h"
+#include "cli/table.h"
 #include "cli/verb.h"
 #include "cql/cql.h"
 
@@ -45,32 +44,6 @@ std::vector<std::string> split_statements(const std::string& text) {
   }
   if (current.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(current);
   return out;
-}
-
-void print_rows(const cql::rows_result& rows, const std::string& output) {
-  if (rows.columns.empty()) return;
-  if (output == "json") {
-    for (const auto& row : rows.rows) {
-      nlohmann::json line = nlohmann::json::object();
-      for (std::size_t c = 0; c < rows.columns.size(); ++c) {
-        line[rows.columns[c].name] =
-            row[c] ? nlohmann::json(cql::cell_text(rows.columns[c].type, row[c]))
-                   : nlohmann::json();
-      }
-      fmt::print("{}\n", line.dump());
-    }
-    return;
-  }
-  for (std::size_t c = 0; c < rows.columns.size(); ++c)
-    fmt::print("{}{}", c ? " | " : "", rows.columns[c].name);
-  fmt::print("\n");
-  for (const auto& row : rows.rows) {
-    for (std::size_t c = 0; c < rows.columns.size(); ++c) {
-      fmt::print("{}{}", c ? " | " : "", cql::cell_text(rows.columns[c].type, row[c]));
-    }
-    fmt::print("\n");
-  }
-  fmt::print("({} rows)\n", rows.rows.size());
 }
 
 int run_cql(const cql_options& o) {

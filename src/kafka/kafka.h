@@ -6,6 +6,7 @@
 //  - consumer.h consumer group (cooperative-sticky), explicit commits, pause/resume,
 //               rebalance callback; or manual assignment;
 //  - admin.h    create topics (incl. compacted), partition counts, watermarks, group lag;
+//  - topic_reader.h  read a whole topic up to its current end, outside any group;
 //  - types.h    strong types for topic, partition and offset.
 //
 // Every fallible call returns result<T>; errors carry the operation, the topic and
@@ -16,4 +17,5 @@
 #include "kafka/config.h"
 #include "kafka/consumer.h"
 #include "kafka/producer.h"
+#include "kafka/topic_reader.h"
 #include "kafka/types.h"

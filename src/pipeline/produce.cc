@@ -219,10 +219,13 @@ int run_producer(const produce_settings& s, const std::atomic<bool>& stop,
   auto secs = std::chrono::duration<double>(clock::now() - started).count();
   fmt::print(stderr, "done: sent {} acknowledged {} failed {} in {:.1f} s ({:.0f}/s)\n", sent,
              book.acked.load(), book.failed.load(), secs, secs > 0 ? sent / secs : 0.0);
-  fmt::print(stderr,
-             "ack latency p50 {:.1f} ms p99 {:.1f} ms; batches {:.0f} records, {:.0f} bytes\n",
-             ack_latency.quantile(0.5) * 1e3, ack_latency.quantile(0.99) * 1e3,
-             batches.records_avg(), batches.bytes_avg());
+  std::string batch_sizes =
+      batches.records_avg() > 0
+          ? fmt::format("; batches {:.0f} records, {:.0f} bytes", batches.records_avg(),
+                        batches.bytes_avg())
+          : std::string();  // the run ended before the first statistics report
+  fmt::print(stderr, "ack latency p50 {:.1f} ms p99 {:.1f} ms{}\n", ack_latency.quantile(0.5) * 1e3,
+             ack_latency.quantile(0.99) * 1e3, batch_sizes);
   if (!book.first_error.empty()) log->error("first delivery error: {}", book.first_error);
 
   if (!s.manifest_path.empty()) {

@@ -44,55 +44,19 @@ result<verify_report> verify(const verify_settings& s) {
   }
   report.stored = static_cast<std::int64_t>(ids.size());
 
-  auto partitions = (*admin)->partition_count(kafka::topic(s.dlq_topic), timeout);
-  if (!partitions) return partitions.err();
-  std::vector<kafka::topic_partition_offset> positions;
-  std::map<std::int32_t, std::int64_t> ends;
-  for (std::int32_t p = 0; p < *partitions; ++p) {
-    kafka::topic_partition tp{kafka::topic(s.dlq_topic), kafka::partition(p)};
-    auto marks = (*admin)->query_watermarks(tp, timeout);
-    if (!marks) return marks.err();
-    if (marks->high.value() > marks->low.value()) {
-      positions.push_back({tp.topic, tp.partition, marks->low});
-      ends[p] = marks->high.value();
-    }
-  }
   std::set<std::pair<std::string, std::string>> seen;
-  if (!positions.empty()) {
-    kafka::consumer_settings cs;
-    cs.client = s.kafka;
-    cs.group_id = "sluice-verify";
-    auto consumer = kafka::consumer::create(cs, {});
-    if (!consumer) return consumer.err();
-    if (auto assigned = (*consumer)->assign(positions); !assigned) return assigned.err();
-    std::map<std::int32_t, std::int64_t> next;
-    auto done = [&] {
-      for (const auto& [p, end] : ends) {
-        if (next[p] < end) return false;
-      }
-      return true;
-    };
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      auto polled = (*consumer)->poll(std::chrono::milliseconds(500));
-      if (!polled) return polled.err();
-      if (!*polled) continue;
-      const auto& m = **polled;
-      next[m.partition().value()] = m.offset().value() + 1;
-      if (m.header("sluice.source.topic").value_or("") != s.source_topic) continue;
-      auto position = std::pair{m.header("sluice.source.partition").value_or(""),
-                                m.header("sluice.source.offset").value_or("")};
-      if (!seen.insert(position).second) {
-        ++report.duplicate_dead_letters;
-        continue;
-      }
-      ++report.dead_by_rule[m.header("sluice.rule").value_or("?")];
-    }
-    if (!done())
-      return make_error(errc::timeout, "reading {} did not reach its end in 5 minutes",
-                        s.dlq_topic);
-    (void)(*consumer)->close();
-  }
+  auto read =
+      kafka::read_topic_to_end(s.kafka, kafka::topic(s.dlq_topic), [&](const kafka::message& m) {
+        if (m.header("sluice.source.topic").value_or("") != s.source_topic) return;
+        auto position = std::pair{m.header("sluice.source.partition").value_or(""),
+                                  m.header("sluice.source.offset").value_or("")};
+        if (!seen.insert(position).second) {
+          ++report.duplicate_dead_letters;
+          return;
+        }
+        ++report.dead_by_rule[m.header("sluice.rule").value_or("?")];
+      });
+  if (!read) return read.err();
   report.dead_lettered = static_cast<std::int64_t>(seen.size());
   return report;
 }

@@ -16,6 +16,24 @@ from tests.endpoints import BOOTSTRAP, CASSANDRA_PORT, REGISTRY, SLUICE_FLAGS
 
 __all__ = ["BOOTSTRAP", "REGISTRY", "CASSANDRA_PORT"]
 
+# The rule id each injected defect of `sluice gen --bad-ratio` must be dead-lettered with.
+RULE_OF_KIND = {
+    "bad_uuid": "id.uuid",
+    "bad_email": "email.format",
+    "future_dob": "dob.range",
+    "missing_email": "email.required",
+    "empty_first_name": "first_name.required",
+    "long_last_name": "last_name.max_length",
+    "bad_dob_format": "dob.format",
+    "bad_picture_url": "picture.url",
+    "bad_gender": "gender.enum",
+    "future_registration": "registered_date.not_future",
+    "bad_phone": "phone.format",
+    "bad_username": "username.format",
+    "bad_registered_format": "registered_date.format",
+    "bad_postcode": "postcode.format",
+}
+
 
 @dataclass
 class Lane:

@@ -20,6 +20,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from tests.e2e.helpers import (
     BOOTSTRAP,
     REGISTRY,
+    RULE_OF_KIND,
     Lane,
     assert_exactly_once,
     generate,
@@ -33,23 +34,6 @@ from tests.e2e.helpers import (
 )
 
 pytestmark = pytest.mark.usefixtures("stack")
-
-RULE_OF_KIND = {
-    "bad_uuid": "id.uuid",
-    "bad_email": "email.format",
-    "future_dob": "dob.range",
-    "missing_email": "email.required",
-    "empty_first_name": "first_name.required",
-    "long_last_name": "last_name.max_length",
-    "bad_dob_format": "dob.format",
-    "bad_picture_url": "picture.url",
-    "bad_gender": "gender.enum",
-    "future_registration": "registered_date.not_future",
-    "bad_phone": "phone.format",
-    "bad_username": "username.format",
-    "bad_registered_format": "registered_date.format",
-    "bad_postcode": "postcode.format",
-}
 
 
 def test_every_record_lands_once_in_users_or_the_dlq_with_its_rule(
