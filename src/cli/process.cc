@@ -24,6 +24,7 @@ struct process_options {
   int metrics_port = 9470;
   double idle_exit_seconds = 5;
   int session_timeout_ms = 45000;
+  int commit_interval_ms = 500;
 };
 
 int run_process(process_options opts) {
@@ -47,6 +48,11 @@ int run_process(process_options opts) {
         opts.session_timeout_ms));
   }
   s.session_timeout = std::chrono::milliseconds(opts.session_timeout_ms);
+  if (opts.commit_interval_ms < 0 || opts.commit_interval_ms > 60000) {
+    throw fatal_error(
+        fmt::format("--commit-interval-ms: '{}' must be from 0 to 60000", opts.commit_interval_ms));
+  }
+  s.commit_interval = std::chrono::milliseconds(opts.commit_interval_ms);
   s.idle_exit = std::chrono::milliseconds(static_cast<long>(opts.idle_exit_seconds * 1000));
 
   const auto& stop = stop_on_signals("process");
@@ -77,6 +83,8 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
                   "larger values are dead-lettered as decode.oversize");
   cmd->add_option("--session-timeout-ms", o->session_timeout_ms,
                   "group session timeout: how soon a dead instance's partitions move on");
+  cmd->add_option("--commit-interval-ms", o->commit_interval_ms,
+                  "at most this long between offset commits while busy (0: every batch)");
   cmd->add_option("--metrics-port", o->metrics_port, "port for /metrics and /health (0: off)");
   cmd->add_flag("--stop-at-end", o->settings.stop_at_end,
                 "exit once the topic is drained (for batch runs and tests)");

@@ -16,6 +16,7 @@
 
 #include "base/result.h"
 #include "cql/protocol.h"
+#include "cql/token.h"
 #include "cql/values.h"
 
 namespace sluice::cql {

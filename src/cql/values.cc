@@ -110,6 +110,24 @@ std::int32_t read_date_days(std::string_view cell) {
   return static_cast<std::int32_t>(static_cast<std::int64_t>(read_be(cell)) - (1LL << 31));
 }
 
+std::string inet_text(std::string_view bytes) {
+  if (bytes.size() == 4) {
+    return fmt::format("{}.{}.{}.{}", static_cast<unsigned char>(bytes[0]),
+                       static_cast<unsigned char>(bytes[1]), static_cast<unsigned char>(bytes[2]),
+                       static_cast<unsigned char>(bytes[3]));
+  }
+  if (bytes.size() == 16) {  // full form, no :: shortening
+    std::string out;
+    for (std::size_t i = 0; i < 16; i += 2) {
+      if (i) out += ':';
+      out += fmt::format("{:x}", static_cast<unsigned char>(bytes[i]) << 8 |
+                                     static_cast<unsigned char>(bytes[i + 1]));
+    }
+    return out;
+  }
+  return "<bad inet>";
+}
+
 std::string cell_text(const column_type& type, const std::optional<std::string>& cell) {
   if (!cell) return "null";
   const auto& c = *cell;
@@ -133,6 +151,8 @@ std::string cell_text(const column_type& type, const std::optional<std::string>&
       return c.size() == 4 ? civil_date(read_date_days(c)) : "<bad date>";
     case type_id::timestamp:
       return c.size() == 8 ? iso_timestamp(read_bigint(c)) : "<bad timestamp>";
+    case type_id::inet:
+      return inet_text(c);
     default: {
       std::string out = "0x";
       for (unsigned char ch : c) out += fmt::format("{:02x}", ch);

@@ -32,6 +32,8 @@ std::int32_t read_int(std::string_view cell);
 std::int32_t read_date_days(std::string_view cell);
 
 /// A readable rendering of a cell of the given type (for `sluice cql` and tests).
+/// An inet cell (4 or 16 bytes) as dotted IPv4 or full-form IPv6 text.
+std::string inet_text(std::string_view bytes);
 std::string cell_text(const column_type& type, const std::optional<std::string>& cell);
 
 }  // namespace sluice::cql

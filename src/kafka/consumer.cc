@@ -234,6 +234,15 @@ result<void> consumer::commit(const std::vector<topic_partition_offset>& offsets
   return first_partition_error(list.items, "committing offset of");
 }
 
+result<void> consumer::commit_async(const std::vector<topic_partition_offset>& offsets) {
+  if (offsets.empty()) return ok();
+  partition_list list;
+  fill(list, offsets);
+  auto code = handle_->commitAsync(list.items);
+  if (code != RdKafka::ERR_NO_ERROR) return kafka_error(code, "committing offsets (async)");
+  return ok();
+}
+
 result<std::vector<topic_partition_offset>> consumer::committed(
     const std::vector<topic_partition>& partitions, std::chrono::milliseconds timeout) {
   partition_list list;

@@ -77,6 +77,10 @@ class consumer {
   /// Commits explicit offsets synchronously. The offset is the next one to read
   /// (last processed + 1), as Kafka expects.
   result<void> commit(const std::vector<topic_partition_offset>& offsets);
+  /// Sends the commit without waiting for the coordinator's answer. A lost async commit
+  /// only means records are read again after a crash; follow with a synchronous commit
+  /// where the group must see the offsets (revoke, idle, close).
+  result<void> commit_async(const std::vector<topic_partition_offset>& offsets);
 
   /// The group's committed offsets for these partitions (offset::invalid() if none).
   result<std::vector<topic_partition_offset>> committed(

@@ -2,6 +2,7 @@
 #include "pipeline/process.h"
 
 #include <deque>
+#include <map>
 #include <thread>
 
 #include "base/error.h"
@@ -10,6 +11,7 @@
 #include "kafka/kafka.h"
 #include "pipeline/decode.h"
 #include "pipeline/offset_tracker.h"
+#include "pipeline/user_row.h"
 #include "registry/client.h"
 #include "rules/rules.h"
 
@@ -17,13 +19,6 @@ namespace sluice::pipeline {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using model::field;
-
-constexpr const char* upsert_cql =
-    "INSERT INTO users (id, first_name, last_name, email, phone, gender, dob, address, "
-    "postcode, username, registered_date, picture, contract_version, schema_id, source_topic, "
-    "source_partition, source_offset, produced_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 struct dead_letter {
   std::string rules, fields, reason;
@@ -61,41 +56,6 @@ struct processor_metrics {
   web::histogram& latency;
 };
 
-/// The typed column values of one valid record, in upsert_cql's order.
-result<std::vector<cql::bound_value>> typed_row(const model::user_record& r,
-                                                const kafka::message& m,
-                                                std::optional<int> schema_id,
-                                                int contract_version) {
-  auto id = cql::uuid_value(*r.get(field::id));
-  if (!id) return id.err();
-  auto dob = rules::parse_date_days(*r.get(field::dob));
-  if (!dob) return dob.err();
-  auto registered = rules::parse_timestamp_ms(*r.get(field::registered_date));
-  if (!registered) return registered.err();
-  auto text = [&r](field f) -> cql::bound_value {
-    return r.get(f) ? cql::text_value(*r.get(f)) : std::nullopt;
-  };
-  return std::vector<cql::bound_value>{
-      *id,
-      text(field::first_name),
-      text(field::last_name),
-      text(field::email),
-      text(field::phone),
-      text(field::gender),
-      cql::date_value(*dob),
-      text(field::address),
-      text(field::postcode),
-      text(field::username),
-      cql::timestamp_value(*registered),
-      text(field::picture),
-      cql::int_value(contract_version),
-      schema_id ? cql::int_value(*schema_id) : std::nullopt,
-      cql::text_value(m.topic().str()),
-      cql::int_value(m.partition().value()),
-      cql::bigint_value(m.offset().value()),
-      m.timestamp_ms() >= 0 ? cql::timestamp_value(m.timestamp_ms()) : std::nullopt};
-}
-
 class processor {
  public:
   processor(const process_settings& s, const std::atomic<bool>& stop, web::metrics_registry& m)
@@ -125,7 +85,12 @@ class processor {
                              const std::vector<std::int64_t>& timestamps);
   bool dead_letter_until_done(
       const std::vector<std::pair<const kafka::message*, dead_letter>>& bad);
-  void commit(bool only_revoked = false, const std::vector<kafka::topic_partition>& which = {});
+  void commit(bool only_revoked = false, const std::vector<kafka::topic_partition>& which = {},
+              bool async = false);
+  /// While busy, commits asynchronously once commit_interval has passed; with `now`
+  /// (idle) commits synchronously. A synchronous commit per batch would stall each
+  /// batch for a broker round trip.
+  void commit_if_due(bool now = false);
   void backoff(int attempt, const std::string& what);
   /// Polls the consumer while a sink is down: keeps the group membership and serves
   /// rebalances, pauses fetching, and keeps any record that still arrives for the next
@@ -134,9 +99,10 @@ class processor {
   void resume_fetching();
   bool drained();
   result<std::vector<kafka::partition_lag>> group_lag();
-  /// Refreshes the consumer-lag gauges (total and per partition) at most every
-  /// lag_interval.
-  void update_lag();
+  /// Refreshes the consumer-lag gauges (total and per partition) every lag_interval on
+  /// a thread of its own: asking the broker takes several round trips, which would stall
+  /// the records behind it if done between batches.
+  void watch_lag(std::stop_token stop);
 
   const process_settings& settings_;
   const std::atomic<bool>& stop_;
@@ -154,7 +120,9 @@ class processor {
   std::atomic<int> dlq_failures_{0};
   std::deque<kafka::message> stashed_;  // polled during a backoff, not yet dispatched
   bool paused_ = false;
-  clock::time_point next_lag_update_{};
+  std::jthread lag_watcher_;
+  clock::time_point next_commit_{};
+  std::map<std::int32_t, std::int64_t> last_committed_;  // what the group has from us
 };
 
 void processor::backoff(int attempt, const std::string& what) {
@@ -165,7 +133,6 @@ void processor::backoff(int attempt, const std::string& what) {
   auto until = clock::now() + delay;
   while (clock::now() < until && !stop_) {
     poll_while_waiting();
-    update_lag();  // the lag grows while a sink is down: that is when operators look
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
@@ -226,7 +193,7 @@ void processor::connect() {
                                           .keyspace = settings_.keyspace});
     if (session) {
       cassandra_ = std::move(*session);
-      auto prepared = cassandra_->prepare(upsert_cql);
+      auto prepared = cassandra_->prepare(upsert_user_cql);
       if (prepared) {
         upsert_ = std::move(*prepared);
         return;
@@ -249,6 +216,7 @@ void processor::on_rebalance(kafka::rebalance_kind kind,
   if (kind == kafka::rebalance_kind::revoked) commit(true, parts);
   for (const auto& p : parts) {
     tracker_.forget(p.partition.value());
+    last_committed_.erase(p.partition.value());
     // Not dispatched, so not committed: the partition's next owner reads them again.
     std::erase_if(stashed_, [&](const kafka::message& m) {
       return m.partition().value() == p.partition.value();
@@ -258,7 +226,8 @@ void processor::on_rebalance(kafka::rebalance_kind kind,
              parts.size());
 }
 
-void processor::commit(bool only_revoked, const std::vector<kafka::topic_partition>& which) {
+void processor::commit(bool only_revoked, const std::vector<kafka::topic_partition>& which,
+                       bool async) {
   std::vector<kafka::topic_partition_offset> offsets;
   for (const auto& [partition, t] : tracker_.partitions()) {
     if (only_revoked &&
@@ -267,17 +236,29 @@ void processor::commit(bool only_revoked, const std::vector<kafka::topic_partiti
         })) {
       continue;
     }
-    if (auto next = t.committable()) {
-      offsets.push_back({kafka::topic(settings_.source_topic), kafka::partition(partition),
-                         kafka::offset(*next)});
-    }
+    auto next = t.committable();
+    if (!next) continue;
+    if (auto last = last_committed_.find(partition);
+        last != last_committed_.end() && last->second == *next)
+      continue;  // unchanged since the last commit
+    offsets.push_back(
+        {kafka::topic(settings_.source_topic), kafka::partition(partition), kafka::offset(*next)});
   }
   if (offsets.empty()) return;
-  if (auto r = consumer_->commit(offsets); !r) {
+  auto r = async ? consumer_->commit_async(offsets) : consumer_->commit(offsets);
+  if (!r) {
     log_->warn("offset commit failed (records will be re-read, not lost): {}", r.err().message);
-  } else {
-    metrics_.commits.inc();
+    return;
   }
+  metrics_.commits.inc();
+  if (async) return;  // not confirmed: the next synchronous commit sends these again
+  for (const auto& o : offsets) last_committed_[o.partition.value()] = o.offset.value();
+}
+
+void processor::commit_if_due(bool now) {
+  if (!now && clock::now() < next_commit_) return;
+  commit(false, {}, /*async=*/!now);
+  next_commit_ = clock::now() + settings_.commit_interval;
 }
 
 bool processor::write_rows_until_done(std::vector<std::vector<cql::bound_value>>& rows,
@@ -295,7 +276,7 @@ bool processor::write_rows_until_done(std::vector<std::vector<cql::bound_value>>
         continue;
       }
       cassandra_ = std::move(*session);
-      auto prepared = cassandra_->prepare(upsert_cql);
+      auto prepared = cassandra_->prepare(upsert_user_cql);
       if (!prepared) {
         backoff(attempt, prepared.err().message);
         if (stop_) return false;
@@ -398,7 +379,9 @@ bool processor::process_batch(std::vector<kafka::message>& batch) {
       bad.push_back({&m, std::move(why)});
       continue;
     }
-    auto row = typed_row(d.record, m, d.schema_id, rules_.version());
+    auto row = user_row(
+        d.record, {m.topic().str(), m.partition().value(), m.offset().value(), m.timestamp_ms()},
+        d.schema_id, rules_.version());
     if (!row) {
       metrics_.invalid("type.convert").inc();
       bad.push_back({&m, {"type.convert", "", row.err().message, d.schema_id}});
@@ -412,7 +395,7 @@ bool processor::process_batch(std::vector<kafka::message>& batch) {
   // Offsets are acknowledged only when both sinks took every record of the batch.
   if (!write_rows_until_done(rows, timestamps) || !dead_letter_until_done(bad)) return false;
   for (auto& m : batch) tracker_.partition(m.partition().value()).acknowledged(m.offset().value());
-  commit();
+  commit_if_due();
   resume_fetching();
   metrics_.in_flight.set(0);
   return true;
@@ -428,24 +411,33 @@ result<std::vector<kafka::partition_lag>> processor::group_lag() {
                            std::chrono::seconds(5));
 }
 
-void processor::update_lag() {
-  if (clock::now() < next_lag_update_) return;
-  next_lag_update_ = clock::now() + settings_.lag_interval;
-  auto lag = group_lag();
-  if (!lag) {
-    log_->debug("consumer lag unavailable: {}", lag.err().message);
+void processor::watch_lag(std::stop_token stop) {
+  auto admin = kafka::admin::create(settings_.kafka);
+  if (!admin) {
+    log_->warn("consumer lag gauges off: {}", admin.err().message);
     return;
   }
-  double total = 0;
-  for (const auto& p : *lag) {
-    auto behind = static_cast<double>(std::max<std::int64_t>(0, p.lag));
-    total += behind;
-    metrics_.registry
-        .get_gauge("sluice_process_partition_lag", "Records not yet committed, per partition",
-                   {{"partition", std::to_string(p.partition.partition.value())}})
-        .set(behind);
+  while (!stop.stop_requested() && !stop_) {
+    auto lag = (*admin)->group_lag(settings_.group_id, kafka::topic(settings_.source_topic),
+                                   std::chrono::seconds(5));
+    if (lag) {
+      double total = 0;
+      for (const auto& p : *lag) {
+        auto behind = static_cast<double>(std::max<std::int64_t>(0, p.lag));
+        total += behind;
+        metrics_.registry
+            .get_gauge("sluice_process_partition_lag", "Records not yet committed, per partition",
+                       {{"partition", std::to_string(p.partition.partition.value())}})
+            .set(behind);
+      }
+      metrics_.lag.set(total);
+    } else {
+      log_->debug("consumer lag unavailable: {}", lag.err().message);
+    }
+    auto until = clock::now() + settings_.lag_interval;
+    while (clock::now() < until && !stop.stop_requested() && !stop_)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  metrics_.lag.set(total);
 }
 
 bool processor::drained() {
@@ -464,6 +456,7 @@ int processor::run() {
   connect();
   resume_fetching();
   if (stop_) return 0;
+  lag_watcher_ = std::jthread([this](std::stop_token stop) { watch_lag(stop); });
   log_->info("processing {} -> Cassandra {}:{}/{} and {} (group {})", settings_.source_topic,
              settings_.cassandra_host, settings_.cassandra_port, settings_.keyspace,
              settings_.dlq_topic, settings_.group_id);
@@ -475,17 +468,24 @@ int processor::run() {
       batch.push_back(std::move(stashed_.front()));
       stashed_.pop_front();
     }
+    // Wait for the first record, then take only what is already fetched: a backlog
+    // fills whole batches (throughput), a trickle goes out at once (latency).
     auto deadline = clock::now() + std::chrono::milliseconds(50);
     while (batch.size() < settings_.batch_size && clock::now() < deadline) {
-      auto polled = consumer_->poll(std::chrono::milliseconds(20));
+      auto polled = consumer_->poll(batch.empty() ? std::chrono::milliseconds(20)
+                                                  : std::chrono::milliseconds(0));
       if (!polled) {
         log_->warn("consume error: {}", polled.err().message);
         break;
       }
-      if (*polled) batch.push_back(std::move(**polled));
+      if (!*polled) {
+        if (!batch.empty()) break;
+        continue;
+      }
+      batch.push_back(std::move(**polled));
     }
-    update_lag();
     if (batch.empty()) {
+      commit_if_due(true);  // idle: let the group's offsets reach what is done
       if (settings_.stop_at_end && clock::now() - last_record > settings_.idle_exit && drained())
         break;
       continue;
@@ -494,10 +494,14 @@ int processor::run() {
     if (!process_batch(batch)) break;
   }
   commit();
+  lag_watcher_ = {};  // stop and join
   if (auto closed = consumer_->close(); !closed)
     log_->warn("leaving the group: {}", closed.err().message);
-  log_->info("stopped: consumed {}, written {}, dead-lettered {}", metrics_.consumed.value(),
-             metrics_.written.value(), metrics_.dead_lettered.value());
+  log_->info(
+      "stopped: consumed {}, written {}, dead-lettered {}; end-to-end latency p50 {:.1f} ms "
+      "p99 {:.1f} ms",
+      metrics_.consumed.value(), metrics_.written.value(), metrics_.dead_lettered.value(),
+      metrics_.latency.quantile(0.5) * 1e3, metrics_.latency.quantile(0.99) * 1e3);
   return 0;
 }
 

@@ -30,13 +30,15 @@ struct process_settings {
   int cassandra_port = 9042;
   std::string keyspace = "sluice";
   std::string rules_file = "contract/rules.yaml";
-  std::size_t batch_size = 2000;       // records per poll batch (bounds memory in flight)
+  std::size_t batch_size = 5000;       // records per poll batch (bounds memory in flight)
   std::size_t cassandra_window = 256;  // concurrent Cassandra writes
   std::size_t max_value_bytes = 1 << 20;
   std::chrono::milliseconds max_backoff{10000};
   std::chrono::milliseconds session_timeout{45000};  // group session: how soon a dead
                                                      // member's partitions move on
   std::chrono::milliseconds lag_interval{5000};      // how often the lag gauge refreshes
+  std::chrono::milliseconds commit_interval{500};    // at most this long between commits
+                                                     // while busy (a crash re-reads more)
   bool stop_at_end = false;                // exit once every assigned partition is drained
   std::chrono::milliseconds idle_exit{0};  // with stop_at_end: idle time that means "drained"
 };

@@ -135,6 +135,59 @@ TEST_F(CqlSession, SyntaxErrorCarriesTheServerMessage) {
   EXPECT_NE(r.err().message.find("syntax error"), std::string::npos) << r.err().message;
 }
 
+TEST_F(CqlSession, Murmur3TokensEqualCassandrasOwnForBlobAndUuidKeysOfEveryLength) {
+  auto s = open();
+  ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS by_blob (k blob PRIMARY KEY)"));
+  ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS by_uuid (k uuid PRIMARY KEY)"));
+  auto insert_blob = s->prepare("INSERT INTO by_blob (k) VALUES (?)");
+  auto insert_uuid = s->prepare("INSERT INTO by_uuid (k) VALUES (?)");
+  ASSERT_TRUE(insert_blob.ok() && insert_uuid.ok());
+  // Every tail length 1..15 over three block counts, with bytes >= 0x80 (which Java
+  // sign-extends) in the tail.
+  std::vector<std::vector<bound_value>> blob_rows;
+  for (int length = 1; length < 48; ++length) {
+    std::string k;
+    for (int i = 0; i < length; ++i) k.push_back(static_cast<char>((i * 37 + length * 11) % 256));
+    blob_rows.push_back({blob_value(k)});
+  }
+  for (auto& r : s->execute_many(*insert_blob, blob_rows)) ASSERT_TRUE(r.ok());
+  std::vector<std::vector<bound_value>> uuid_rows;
+  for (int i = 0; i < 200; ++i) {
+    auto id = uuid_value(fmt::format(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", i * 2654435761u, i * 40503 % 65536, i * 7 % 4096,
+        i * 13 % 4096, static_cast<std::uint64_t>(i) * 0x9E3779B97F4Aull % (1ull << 48)));
+    ASSERT_TRUE(id.ok());
+    uuid_rows.push_back({*id});
+  }
+  for (auto& r : s->execute_many(*insert_uuid, uuid_rows)) ASSERT_TRUE(r.ok());
+
+  std::size_t compared = 0;
+  for (const char* table : {"by_blob", "by_uuid"}) {
+    auto rows = s->query(fmt::format("SELECT k, token(k) FROM {}", table));
+    ASSERT_TRUE(rows.ok()) << rows.err().describe();
+    for (const auto& row : rows->rows) {
+      ASSERT_TRUE(row[0] && row[1]);
+      EXPECT_EQ(murmur3_token(*row[0]), read_bigint(*row[1])) << table << " key " << *row[0];
+      ++compared;
+    }
+  }
+  EXPECT_EQ(compared, blob_rows.size() + uuid_rows.size());
+}
+
+TEST_F(CqlSession, RingDiscoveryFindsTheLocalNodeOwningEveryToken) {
+  auto s = open();
+  auto ring = discover_ring(*s);
+  ASSERT_TRUE(ring.ok()) << ring.err().describe();
+  ASSERT_EQ(ring->nodes().size(), 1u);  // the stack runs one node
+  const auto& node = ring->nodes()[0];
+  EXPECT_EQ(node.address, "127.0.0.1");
+  EXPECT_FALSE(node.data_center.empty());
+  EXPECT_FALSE(node.tokens.empty());
+  EXPECT_EQ(ring->owner(murmur3_token("anything")), &node);
+  EXPECT_EQ(ring->owner_in(0, node.data_center), &node);
+  EXPECT_EQ(ring->owner_in(0, "no-such-dc"), nullptr);
+}
+
 TEST(CqlConnect, NothingListeningIsAnErrorNamingHostAndPort) {
   session_config c;
   c.port = 1;

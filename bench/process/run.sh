@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The processor end to end (Kafka -> sluice process -> Cassandra) beside Cassandra's own
+# ceiling for the same rows (bench/process/cql_ceiling.cc: sluice's CQL client upserting
+# the same generated users with the same statement and in-flight window).
+#   1. sustained rate: N Avro records preloaded on a fresh 6-partition topic, one
+#      processor drains them; rate = rows written / (last write - first write), from its
+#      /metrics; peak resident memory sampled from /proc. 3 runs, alternating with
+#      3 ceiling runs on fresh keyspaces; medians and their ratio.
+#   2. latency at half that rate: `sluice produce --rate` for 30 s into a running
+#      processor; p50/p99 of Kafka record timestamp -> Cassandra acknowledgement.
+# Needs the stack up (`sluice up --start-pipeline false`).
+# Usage: bench/process/run.sh [records per run]   (default 200000)
+# Extra processor flags (e.g. --batch-size 5000) via SLUICE_BENCH_PROCESS_ARGS.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+SLUICE="${SLUICE_BIN:-$ROOT/build/sluice}"
+CEILING="${SLUICE_BENCH_CEILING:-$ROOT/build/bench/sluice_bench_cql_ceiling}"
+BOOTSTRAP="${SLUICE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
+RECORDS="${1:-200000}"
+KAFKA_CP="$ROOT/.stack/lib/kafka/*"
+STAMP=$(date +%s)
+for bin in "$SLUICE" "$CEILING"; do
+  [[ -x "$bin" ]] || { echo "bench: $bin not built (run ./dev setup)" >&2; exit 2; }
+done
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+new_topic() {  # new_topic NAME PARTITIONS
+  java -cp "$KAFKA_CP" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
+    --create --topic "$1" --partitions "$2" --replication-factor 1 >/dev/null 2>&1
+}
+new_keyspace() {  # new_keyspace NAME: contract/cassandra.cql with the keyspace renamed
+  sed -e "s/sluice\./$1./g" -e "s/EXISTS sluice/EXISTS $1/g" "$ROOT/contract/cassandra.cql" \
+    >"/tmp/$1.cql"
+  "$SLUICE" cql -f "/tmp/$1.cql" >/dev/null
+  rm -f "/tmp/$1.cql"
+}
+metric() {  # metric PORT NAME -> value (0 when absent)
+  curl -sf "http://127.0.0.1:$1/metrics" 2>/dev/null |
+    awk -v n="$2" '$1 == n { v = $2 } END { printf "%.0f\n", v + 0 }'
+}
+now() { date +%s.%N; }
+stop_and_wait() {  # stop_and_wait PID: SIGTERM, then wait for it to finish its last log line
+  kill -TERM "$1" 2>/dev/null || true
+  while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
+}
+
+start_processor() {  # start_processor NAME KEYSPACE PORT -> pid (stderr to /tmp/<NAME>.log)
+  "$SLUICE" process --topic "bench.process.$1.raw" --dlq-topic "bench.process.$1.dlq" \
+    --group "bench-process-$1" --keyspace "$2" --metrics-port "$3" ${SLUICE_BENCH_PROCESS_ARGS:-} >/dev/null 2>"/tmp/$1.log" &
+  echo $!
+}
+
+sustained_run() {  # sustained_run RUN -> "rate peak_rss_mb"
+  local name="$STAMP-$1" keyspace="bench_${STAMP}_$1" port
+  port=$(free_port)
+  new_keyspace "$keyspace"
+  new_topic "bench.process.$name.raw" 6
+  new_topic "bench.process.$name.dlq" 3
+  "$SLUICE" produce --bootstrap "$BOOTSTRAP" --topic "bench.process.$name.raw" --format avro \
+    --seed 42 --count "$RECORDS" >/dev/null 2>&1
+  local pid first="" last written=0 rss=0 peak=0
+  pid=$(start_processor "$name" "$keyspace" "$port")
+  PIDS+=("$pid")
+  local deadline=$((SECONDS + 600))
+  while ((written < RECORDS && SECONDS < deadline)); do
+    sleep 0.2
+    written=$(metric "$port" sluice_process_written_total)
+    [[ -z "$first" && $written -gt 0 ]] && { first=$(now); first_written=$written; }
+    rss=$(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$pid/status" 2>/dev/null || echo 0)
+    ((rss > peak)) && peak=$rss
+  done
+  last=$(now)
+  stop_and_wait "$pid"
+  ((written >= RECORDS)) || { echo "bench: run $1 wrote $written of $RECORDS" >&2; exit 1; }
+  awk -v n="$((written - first_written))" -v a="$first" -v b="$last" -v m="$peak" \
+    'BEGIN { printf "%.0f %d\n", n / (b - a), m }'
+}
+
+ceiling_run() {  # ceiling_run RUN -> rows/s
+  local keyspace="bench_${STAMP}_c$1"
+  new_keyspace "$keyspace"
+  "$CEILING" --keyspace "$keyspace" --count "$RECORDS" | awk '{ print $1 }'
+}
+
+median() { sort -g | sed -n 2p; }
+rates=() peaks=() ceilings=()
+for run in 1 2 3; do
+  c=$(ceiling_run "$run"); ceilings+=("$c")
+  echo "run $run ceiling (CQL client alone): $c rows/s" >&2
+  read -r r m < <(sustained_run "$run"); rates+=("$r"); peaks+=("$m")
+  echo "run $run processor: $r records/s, peak RSS $m MB" >&2
+done
+rate=$(printf '%s\n' "${rates[@]}" | median)
+ceiling=$(printf '%s\n' "${ceilings[@]}" | median)
+peak=$(printf '%s\n' "${peaks[@]}" | median)
+
+# Latency at half the sustained rate, and at a quarter of it: a fresh processor, then
+# `sluice produce --rate` for 30 s. The producer's own acknowledgement latency at that
+# rate is printed beside it: on a 2-core machine the engines share the CPU.
+latency_run() {  # latency_run RATE -> "p50 .. ms p99 .. ms | producer ack p50 .. p99 .."
+  local rate=$1 name="$STAMP-latency-$1" keyspace="bench_${STAMP}_latency_$1" port pid sent ack
+  port=$(free_port)
+  new_keyspace "$keyspace"
+  new_topic "bench.process.$name.raw" 6
+  new_topic "bench.process.$name.dlq" 3
+  pid=$(start_processor "$name" "$keyspace" "$port")
+  PIDS+=("$pid")
+  sleep 6  # group join and first assignment
+  ack=$("$SLUICE" produce --bootstrap "$BOOTSTRAP" --topic "bench.process.$name.raw" \
+    --format avro --seed 7 --rate "$rate" --duration 30 2>&1 >/dev/null |
+    sed -n 's/^ack latency \(p50 [0-9.]* ms p99 [0-9.]* ms\).*/\1/p')
+  sent=$((rate * 30))
+  for _ in $(seq 120); do
+    (($(metric "$port" sluice_process_written_total) >= sent - rate)) && break
+    sleep 0.5
+  done
+  sleep 2
+  stop_and_wait "$pid"
+  echo "$(sed -n 's/.*end-to-end latency \(p50 .* ms p99 .* ms\)$/\1/p' "/tmp/$name.log") (producer's own ack: $ack)"
+}
+half=$((rate / 2))
+quarter=$((rate / 4))
+latency_half=$(latency_run "$half")
+latency_quarter=$(latency_run "$quarter")
+
+echo "processor sustained:      $rate records/s (median of 3, $RECORDS records each)"
+echo "CQL client alone:         $ceiling rows/s (median of 3)"
+awk -v r="$rate" -v c="$ceiling" 'BEGIN { printf "processor / ceiling:      %.2f (goal >= 0.70)\n", r / c }'
+echo "latency at $half records/s (half): $latency_half (goal: p99 < 50 ms)"
+echo "latency at $quarter records/s (quarter): $latency_quarter"
+echo "processor peak resident memory: $peak MB (median of 3 runs; goal < 150 MB)"

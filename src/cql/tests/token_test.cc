@@ -1,0 +1,54 @@
+// The token ring's ownership rules (first token >= the key's, wrapping around) and its
+// DC-aware fallback. Murmur3 itself is checked against Cassandra's token() in the
+// integration tests.
+#include <gtest/gtest.h>
+
+#include "cql/token.h"
+
+namespace sluice::cql {
+namespace {
+
+token_ring three_nodes() {
+  return token_ring({{"10.0.0.1", "dc1", "r1", {-100, 500}},
+                     {"10.0.0.2", "dc1", "r1", {0}},
+                     {"10.0.0.3", "dc2", "r1", {1000}}});
+}
+
+TEST(TokenRing, TokenBelongsToTheFirstRingTokenAtOrAfterIt) {
+  auto ring = three_nodes();
+  EXPECT_EQ(ring.owner(-100)->address, "10.0.0.1");
+  EXPECT_EQ(ring.owner(-99)->address, "10.0.0.2");
+  EXPECT_EQ(ring.owner(0)->address, "10.0.0.2");
+  EXPECT_EQ(ring.owner(1)->address, "10.0.0.1");
+  EXPECT_EQ(ring.owner(999)->address, "10.0.0.3");
+}
+
+TEST(TokenRing, TokenPastTheLastWrapsToTheFirst) {
+  auto ring = three_nodes();
+  EXPECT_EQ(ring.owner(1001)->address, "10.0.0.1");
+  EXPECT_EQ(ring.owner(INT64_MAX)->address, "10.0.0.1");
+}
+
+TEST(TokenRing, DcAwareOwnerSkipsNodesOfOtherDataCentres) {
+  auto ring = three_nodes();
+  EXPECT_EQ(ring.owner_in(999, "dc1")->address, "10.0.0.1");  // 1000 is dc2: wrap to -100
+  EXPECT_EQ(ring.owner_in(1, "dc2")->address, "10.0.0.3");
+  EXPECT_EQ(ring.owner_in(1, "dc3"), nullptr);
+}
+
+TEST(TokenRing, EmptyRingOwnsNothing) {
+  token_ring ring;
+  EXPECT_EQ(ring.owner(0), nullptr);
+  EXPECT_EQ(ring.owner_in(0, "dc1"), nullptr);
+}
+
+TEST(Murmur3Token, SameKeySameTokenAndKeysSpreadOverTheRing) {
+  EXPECT_EQ(murmur3_token("user-1"), murmur3_token("user-1"));
+  int negative = 0;
+  for (int i = 0; i < 1000; ++i) negative += murmur3_token("user-" + std::to_string(i)) < 0;
+  EXPECT_GT(negative, 400);
+  EXPECT_LT(negative, 600);
+}
+
+}  // namespace
+}  // namespace sluice::cql

@@ -1,0 +1,184 @@
+// Murmur3 tokens as Cassandra computes them, the token ring and its discovery.
+//
+// Written here because Cassandra's partitioner is a variant of MurmurHash3_x64_128
+// (its tail bytes are sign-extended, as Java's byte is, and the token is the first 64
+// bits with Long.MIN_VALUE mapped to Long.MAX_VALUE); no Debian package offers it.
+#include "cql/token.h"
+
+#include <cstring>
+
+#include "base/error.h"
+#include "cql/cql.h"
+
+namespace sluice::cql {
+namespace {
+
+constexpr std::uint64_t c1 = 0x87c37b91114253d5ULL;
+constexpr std::uint64_t c2 = 0x4cf5ad432745937fULL;
+
+std::uint64_t rotl(std::uint64_t v, int by) {
+  return (v << by) | (v >> (64 - by));
+}
+
+std::uint64_t fmix(std::uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
+
+std::uint64_t little_endian_block(const unsigned char* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+/// A tail byte as Java sees it: signed, sign-extended to 64 bits.
+std::uint64_t java_byte(unsigned char b) {
+  return static_cast<std::uint64_t>(static_cast<std::int64_t>(static_cast<std::int8_t>(b)));
+}
+
+}  // namespace
+
+std::int64_t murmur3_token(std::string_view key_bytes) {
+  const auto* data = reinterpret_cast<const unsigned char*>(key_bytes.data());
+  const std::size_t length = key_bytes.size();
+  const std::size_t blocks = length / 16;
+  std::uint64_t h1 = 0, h2 = 0;
+  for (std::size_t i = 0; i < blocks; ++i) {
+    std::uint64_t k1 = little_endian_block(data + i * 16);
+    std::uint64_t k2 = little_endian_block(data + i * 16 + 8);
+    k1 *= c1;
+    k1 = rotl(k1, 31);
+    k1 *= c2;
+    h1 ^= k1;
+    h1 = rotl(h1, 27);
+    h1 += h2;
+    h1 = h1 * 5 + 0x52dce729;
+    k2 *= c2;
+    k2 = rotl(k2, 33);
+    k2 *= c1;
+    h2 ^= k2;
+    h2 = rotl(h2, 31);
+    h2 += h1;
+    h2 = h2 * 5 + 0x38495ab5;
+  }
+  const unsigned char* tail = data + blocks * 16;
+  const std::size_t rest = length & 15;
+  std::uint64_t k1 = 0, k2 = 0;
+  for (std::size_t i = rest; i > 8; --i) k2 ^= java_byte(tail[i - 1]) << ((i - 9) * 8);
+  if (rest > 8) {
+    k2 *= c2;
+    k2 = rotl(k2, 33);
+    k2 *= c1;
+    h2 ^= k2;
+  }
+  for (std::size_t i = std::min<std::size_t>(rest, 8); i > 0; --i)
+    k1 ^= java_byte(tail[i - 1]) << ((i - 1) * 8);
+  if (rest > 0) {
+    k1 *= c1;
+    k1 = rotl(k1, 31);
+    k1 *= c2;
+    h1 ^= k1;
+  }
+  h1 ^= length;
+  h2 ^= length;
+  h1 += h2;
+  h2 += h1;
+  h1 = fmix(h1);
+  h2 = fmix(h2);
+  h1 += h2;
+  auto token = static_cast<std::int64_t>(h1);
+  return token == INT64_MIN ? INT64_MAX : token;
+}
+
+token_ring::token_ring(std::vector<node_info> nodes) : nodes_(std::move(nodes)) {
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    for (auto t : nodes_[i].tokens) ring_[t] = i;
+  }
+}
+
+const node_info* token_ring::owner(std::int64_t token) const {
+  if (ring_.empty()) return nullptr;
+  auto it = ring_.lower_bound(token);
+  if (it == ring_.end()) it = ring_.begin();
+  return &nodes_[it->second];
+}
+
+const node_info* token_ring::owner_in(std::int64_t token, std::string_view data_center) const {
+  if (ring_.empty()) return nullptr;
+  auto start = ring_.lower_bound(token);
+  if (start == ring_.end()) start = ring_.begin();
+  auto it = start;
+  do {
+    if (nodes_[it->second].data_center == data_center) return &nodes_[it->second];
+    if (++it == ring_.end()) it = ring_.begin();
+  } while (it != start);
+  return nullptr;
+}
+
+namespace {
+
+/// A set<text> cell: [int n] then n x ([int len][bytes]).
+result<std::vector<std::int64_t>> parse_tokens(const std::optional<std::string>& cell) {
+  std::vector<std::int64_t> tokens;
+  if (!cell) return tokens;
+  std::string_view in = *cell;
+  auto read_int = [&in](std::int32_t& out) {
+    if (in.size() < 4) return false;
+    out = static_cast<std::int32_t>(
+        static_cast<std::uint32_t>(static_cast<unsigned char>(in[0])) << 24 |
+        static_cast<std::uint32_t>(static_cast<unsigned char>(in[1])) << 16 |
+        static_cast<std::uint32_t>(static_cast<unsigned char>(in[2])) << 8 |
+        static_cast<std::uint32_t>(static_cast<unsigned char>(in[3])));
+    in.remove_prefix(4);
+    return true;
+  };
+  std::int32_t n = 0;
+  if (!read_int(n) || n < 0) return make_error(errc::protocol, "tokens: bad set header");
+  for (std::int32_t i = 0; i < n; ++i) {
+    std::int32_t len = 0;
+    if (!read_int(len) || len < 0 || static_cast<std::size_t>(len) > in.size())
+      return make_error(errc::protocol, "tokens: element {} overruns the cell", i);
+    std::string text(in.substr(0, static_cast<std::size_t>(len)));
+    in.remove_prefix(static_cast<std::size_t>(len));
+    try {
+      tokens.push_back(std::stoll(text));
+    } catch (const std::exception& e) {
+      return make_error(errc::parse, "token '{}' is not a Murmur3 token: {}", text, e.what());
+    }
+  }
+  return tokens;
+}
+
+std::string cell_string(const std::optional<std::string>& cell) {
+  return cell.value_or("");
+}
+
+}  // namespace
+
+result<token_ring> discover_ring(session& s) {
+  std::vector<node_info> nodes;
+  auto local = s.query("SELECT rpc_address, data_center, rack, tokens FROM system.local");
+  if (!local) return local.err();
+  auto peers = s.query("SELECT rpc_address, data_center, rack, tokens FROM system.peers");
+  if (!peers) return peers.err();
+  for (const auto* rows : {&*local, &*peers}) {
+    for (const auto& row : rows->rows) {
+      node_info n;
+      n.address = cell_text(rows->columns[0].type, row[0]);
+      n.data_center = cell_string(row[1]);
+      n.rack = cell_string(row[2]);
+      auto tokens = parse_tokens(row[3]);
+      if (!tokens) return tokens.err();
+      n.tokens = std::move(*tokens);
+      nodes.push_back(std::move(n));
+    }
+  }
+  if (nodes.empty()) return make_error(errc::protocol, "system.local returned no row");
+  return token_ring(std::move(nodes));
+}
+
+}  // namespace sluice::cql

@@ -1,0 +1,57 @@
+// Where a row lives in a Cassandra cluster: the Murmur3Partitioner token of a partition
+// key, and the token ring (which node owns which token range) read from system.local
+// and system.peers. A client routes a statement to the node owning its key's token
+// (token-aware routing) and, among nodes, prefers its own data centre (DC-aware).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace sluice::cql {
+
+class session;
+
+/// The Murmur3Partitioner token of a serialized partition key (the key's bytes as
+/// bound, e.g. the 16 bytes of a uuid). Same value as CQL's token(key).
+std::int64_t murmur3_token(std::string_view key_bytes);
+
+/// A node as the cluster describes itself.
+struct node_info {
+  std::string address;  // rpc address (where clients connect)
+  std::string data_center;
+  std::string rack;
+  std::vector<std::int64_t> tokens;
+};
+
+/// The ring: each token owned by the node that holds the range ending at it.
+class token_ring {
+ public:
+  token_ring() = default;
+  explicit token_ring(std::vector<node_info> nodes);
+
+  /// The node owning `token`: the first ring token >= token, wrapping around.
+  /// Empty only when no node has tokens.
+  const node_info* owner(std::int64_t token) const;
+  /// The owner of the token if it is in `data_center`; otherwise the first node of
+  /// `data_center` after it on the ring (a DC-aware fallback); null if the data centre
+  /// has no node.
+  const node_info* owner_in(std::int64_t token, std::string_view data_center) const;
+
+  const std::vector<node_info>& nodes() const { return nodes_; }
+
+ private:
+  std::vector<node_info> nodes_;
+  std::map<std::int64_t, std::size_t> ring_;  // token -> index in nodes_
+};
+
+/// Reads the ring through an open session: system.local (the node itself) and
+/// system.peers (every other node).
+result<token_ring> discover_ring(session& s);
+
+}  // namespace sluice::cql
