@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The processor end to end (Kafka -> sluice process -> Cassandra) beside Cassandra's own
-# ceiling for the same rows (bench/process/cql_ceiling.cc: sluice's CQL client upserting
+# ceiling for the same rows (bench/cql/inserts.cc: sluice's CQL client upserting
 # the same generated users with the same statement and in-flight window).
 #   1. sustained rate: N Avro records preloaded on a fresh 6-partition topic, one
 #      processor drains them; rate = rows written / (last write - first write), from its
@@ -14,7 +14,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SLUICE="${SLUICE_BIN:-$ROOT/build/sluice}"
-CEILING="${SLUICE_BENCH_CEILING:-$ROOT/build/bench/sluice_bench_cql_ceiling}"
+CEILING="${SLUICE_BENCH_CEILING:-$ROOT/build/bench/sluice_bench_cql_inserts}"
 BOOTSTRAP="${SLUICE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
 RECORDS="${1:-200000}"
 KAFKA_CP="$ROOT/.stack/lib/kafka/*"

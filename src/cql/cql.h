@@ -52,10 +52,11 @@ class session {
   /// Executes a prepared statement (re-preparing it once if the server forgot it).
   result<rows_result> execute(prepared& statement, std::vector<bound_value> values);
   /// Executes the statement once per value list with up to `window` requests in flight.
-  /// The i-th result belongs to the i-th value list.
-  std::vector<result<void>> execute_many(prepared& statement,
-                                         const std::vector<std::vector<bound_value>>& values,
-                                         std::size_t window = 256);
+  /// The i-th result belongs to the i-th value list. With `latencies`, the i-th entry is
+  /// the time from sending request i to its response (-1 if it got none).
+  std::vector<result<void>> execute_many(
+      prepared& statement, const std::vector<std::vector<bound_value>>& values,
+      std::size_t window = 256, std::vector<std::chrono::microseconds>* latencies = nullptr);
 
   const session_config& config() const { return config_; }
 

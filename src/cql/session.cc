@@ -209,8 +209,10 @@ result<rows_result> session::execute(prepared& statement, std::vector<bound_valu
 
 std::vector<result<void>> session::execute_many(prepared& statement,
                                                 const std::vector<std::vector<bound_value>>& values,
-                                                std::size_t window) {
+                                                std::size_t window,
+                                                std::vector<std::chrono::microseconds>* latencies) {
   std::vector<result<void>> results(values.size(), ok());
+  if (latencies) latencies->assign(values.size(), std::chrono::microseconds(-1));
   if (values.empty()) return results;
   if (fd_ < 0) {
     if (auto reopened = open(); !reopened) {
@@ -223,6 +225,7 @@ std::vector<result<void>> session::execute_many(prepared& statement,
   std::vector<std::int16_t> free_streams;
   for (std::size_t s = window; s >= 1; --s) free_streams.push_back(static_cast<std::int16_t>(s));
   std::vector<std::size_t> owner(window + 1, SIZE_MAX);
+  std::vector<std::chrono::steady_clock::time_point> sent_at(latencies ? window + 1 : 0);
   std::size_t pending = 0;
   std::vector<std::size_t> unprepared;
   std::size_t next = 0;
@@ -239,6 +242,7 @@ std::vector<result<void>> session::execute_many(prepared& statement,
       auto stream = free_streams.back();
       free_streams.pop_back();
       owner[static_cast<std::size_t>(stream)] = next;
+      if (latencies) sent_at[static_cast<std::size_t>(stream)] = std::chrono::steady_clock::now();
       write_execute(batch, stream, statement.id, {config_.level, values[next], 0, {}});
       ++next;
       ++pending;
@@ -261,6 +265,10 @@ std::vector<result<void>> session::execute_many(prepared& statement,
     }
     auto index = owner[static_cast<std::size_t>(stream)];
     owner[static_cast<std::size_t>(stream)] = SIZE_MAX;
+    if (latencies) {
+      (*latencies)[index] = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - sent_at[static_cast<std::size_t>(stream)]);
+    }
     free_streams.push_back(stream);
     --pending;
     auto parsed = parse_response(got->first, got->second);

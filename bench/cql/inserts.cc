@@ -1,7 +1,10 @@
-// Cassandra's ceiling for the processor benchmark: the rate at which sluice's CQL client
-// alone upserts the very rows the processor writes (same statement, same generated
-// users, same in-flight window), with no Kafka in the way.
-// Usage: sluice_bench_cql_ceiling --keyspace K [--count N] [--window W] [--port P]
+// Prepared single-row inserts of user rows through sluice's CQL client: the rows the
+// processor writes (same statement, same generated users as `sluice gen --seed`), with
+// `--window` requests in flight. Prints rows/s and per-request latency p50/p99.
+// bench/cql/run.sh sets it beside the Java and Python drivers; bench/process/run.sh
+// uses it as Cassandra's ceiling for the processor.
+// Usage: sluice_bench_cql_inserts --keyspace K [--count N] [--window W] [--port P]
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -49,14 +52,25 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::size_t failed = 0;
+  std::vector<std::chrono::microseconds> all_latencies, part_latencies;
+  all_latencies.reserve(rows.size());
   auto started = std::chrono::steady_clock::now();
   for (std::size_t first = 0; first < rows.size(); first += chunk) {
     std::vector<std::vector<sluice::cql::bound_value>> part(
         rows.begin() + static_cast<long>(first),
         rows.begin() + static_cast<long>(std::min(rows.size(), first + chunk)));
-    for (const auto& r : (*session)->execute_many(*upsert, part, window)) failed += r ? 0 : 1;
+    for (const auto& r : (*session)->execute_many(*upsert, part, window, &part_latencies))
+      failed += r ? 0 : 1;
+    all_latencies.insert(all_latencies.end(), part_latencies.begin(), part_latencies.end());
   }
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  fmt::print("{:.0f} rows/s ({} rows in {:.2f} s, {} failed)\n", count / secs, count, secs, failed);
+  std::sort(all_latencies.begin(), all_latencies.end());
+  auto quantile_ms = [&](double q) {
+    if (all_latencies.empty()) return 0.0;
+    auto i = static_cast<std::size_t>(q * static_cast<double>(all_latencies.size() - 1));
+    return static_cast<double>(all_latencies[i].count()) / 1000.0;
+  };
+  fmt::print("{:.0f} rows/s ({} rows in {:.2f} s, {} failed) p50 {:.2f} ms p99 {:.2f} ms\n",
+             count / secs, count, secs, failed, quantile_ms(0.5), quantile_ms(0.99));
   return failed ? 1 : 0;
 }
