@@ -23,7 +23,15 @@ for bin in "$SLUICE" "$CEILING"; do
   [[ -x "$bin" ]] || { echo "bench: $bin not built (run ./dev setup)" >&2; exit 2; }
 done
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {  # stop processors, drop this run's keyspaces and topics
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  local keyspaces
+  keyspaces=$("$SLUICE" cql -e "SELECT keyspace_name FROM system_schema.keyspaces" \
+    --output json 2>/dev/null | sed -n "s/.*\"\(bench_${STAMP}_[a-z0-9_]*\)\".*/\1/p")
+  for k in $keyspaces; do "$SLUICE" cql -e "DROP KEYSPACE IF EXISTS $k" >/dev/null 2>&1 || true; done
+  java -cp "$KAFKA_CP" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
+    --delete --topic "bench\.process\.$STAMP-.*" >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -4,10 +4,13 @@
 #include <memory>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "base/error.h"
 #include "cli/table.h"
 #include "cli/verb.h"
 #include "cql/cql.h"
+#include "cql/json_values.h"
 
 namespace sluice::cli {
 namespace {
@@ -17,6 +20,8 @@ struct cql_options {
   std::vector<std::string> statements;
   std::string file;
   std::string output = "table";
+  std::string values;       // a JSON array for a prepared statement's markers
+  std::string values_file;  // or one JSON array per line
 };
 
 /// Splits CQL text on semicolons outside quotes, dropping -- and // comments.
@@ -46,6 +51,30 @@ std::vector<std::string> split_statements(const std::string& text) {
   return out;
 }
 
+/// One statement prepared once and executed for each JSON array of values.
+int run_prepared(cql::session& session, const std::string& statement,
+                 const std::vector<std::string>& value_lists, const std::string& output) {
+  auto prepared = session.prepare(statement);
+  if (!prepared) {
+    fmt::print(stderr, "sluice cql: {}\n", prepared.err().message);
+    return 1;
+  }
+  for (std::size_t i = 0; i < value_lists.size(); ++i) {
+    auto json = nlohmann::json::parse(value_lists[i], nullptr, false);
+    if (json.is_discarded())
+      throw fatal_error(fmt::format("--values #{}: not JSON: {}", i + 1, value_lists[i]));
+    auto bound = cql::json_to_values(prepared->bind_columns, json);
+    if (!bound) throw fatal_error(fmt::format("--values #{}: {}", i + 1, bound.err().message));
+    auto rows = session.execute(*prepared, std::move(*bound));
+    if (!rows) {
+      fmt::print(stderr, "sluice cql: --values #{}: {}\n", i + 1, rows.err().message);
+      return 1;
+    }
+    print_rows(*rows, output);
+  }
+  return 0;
+}
+
 int run_cql(const cql_options& o) {
   auto statements = o.statements;
   if (!o.file.empty()) {
@@ -57,8 +86,20 @@ int run_cql(const cql_options& o) {
     statements.insert(statements.end(), parts.begin(), parts.end());
   }
   if (statements.empty()) throw fatal_error("give a statement with -e or a file with -f");
+  std::vector<std::string> value_lists;
+  if (!o.values.empty()) value_lists.push_back(o.values);
+  if (!o.values_file.empty()) {
+    std::ifstream in(o.values_file);
+    if (!in) throw fatal_error(fmt::format("--values-file: cannot read '{}'", o.values_file));
+    for (std::string line; std::getline(in, line);) {
+      if (line.find_first_not_of(" \t\r") != std::string::npos) value_lists.push_back(line);
+    }
+  }
+  if (!value_lists.empty() && statements.size() != 1)
+    throw fatal_error("--values binds the markers of exactly one statement (-e)");
   auto session = cql::session::connect(o.session);
   if (!session) throw fatal_error(session.err());
+  if (!value_lists.empty()) return run_prepared(**session, statements[0], value_lists, o.output);
   for (const auto& statement : statements) {
     auto rows = (*session)->query(statement);
     if (!rows) {
@@ -78,6 +119,9 @@ SLUICE_VERB("cql", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--keyspace", o->session.keyspace, "keyspace to USE");
   cmd->add_option("-e,--execute", o->statements, "a statement to run (repeatable)");
   cmd->add_option("-f,--file", o->file, "a file of statements separated by ';'");
+  cmd->add_option("--values", o->values, "JSON array bound to the statement's ? markers");
+  cmd->add_option("--values-file", o->values_file,
+                  "file of JSON arrays, one per line: the statement runs once per line");
   cmd->add_option("--output", o->output, "table or json")->check(CLI::IsMember({"table", "json"}));
   return [o] { return run_cql(*o); };
 });

@@ -48,6 +48,21 @@ std::string iso_timestamp(std::int64_t millis) {
                      rest / 60000 % 60, rest / 1000 % 60, rest % 1000);
 }
 
+std::string quote_json(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned char>(ch));
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
 }  // namespace
 
 bound_value text_value(std::string_view s) {
@@ -73,6 +88,112 @@ bound_value timestamp_value(std::int64_t millis) {
 }
 bound_value blob_value(std::string_view bytes) {
   return std::string(bytes);
+}
+
+bound_value collection_value(const std::vector<bound_value>& elements) {
+  std::string out = be(static_cast<std::uint32_t>(elements.size()), 4);
+  for (const auto& e : elements) {
+    out += be(e ? static_cast<std::uint32_t>(e->size()) : 0xFFFFFFFFu, 4);
+    if (e) out += *e;
+  }
+  return out;
+}
+
+bound_value map_value(const std::vector<std::pair<bound_value, bound_value>>& entries) {
+  std::vector<bound_value> flat;
+  for (const auto& [k, v] : entries) {
+    flat.push_back(k);
+    flat.push_back(v);
+  }
+  auto out = collection_value(flat);
+  // The count is of entries, not of keys plus values.
+  auto count = be(static_cast<std::uint32_t>(entries.size()), 4);
+  out->replace(0, 4, count);
+  return out;
+}
+
+result<std::vector<std::optional<std::string>>> read_collection(std::string_view cell,
+                                                                std::size_t items_per_entry) {
+  auto take_int = [&cell](std::int32_t& out) {
+    if (cell.size() < 4) return false;
+    out = static_cast<std::int32_t>(static_cast<std::uint32_t>(read_be(cell.substr(0, 4))));
+    cell.remove_prefix(4);
+    return true;
+  };
+  std::int32_t n = 0;
+  if (!take_int(n) || n < 0)
+    return make_error(errc::protocol, "collection cell: bad element count");
+  std::vector<std::optional<std::string>> out;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n) * items_per_entry; ++i) {
+    std::int32_t len = 0;
+    if (!take_int(len)) return make_error(errc::protocol, "collection cell: element {} cut", i);
+    if (len < 0) {
+      out.emplace_back();
+      continue;
+    }
+    if (static_cast<std::size_t>(len) > cell.size())
+      return make_error(errc::protocol, "collection cell: element {} overruns the cell", i);
+    out.emplace_back(std::string(cell.substr(0, static_cast<std::size_t>(len))));
+    cell.remove_prefix(static_cast<std::size_t>(len));
+  }
+  if (!cell.empty()) return make_error(errc::protocol, "collection cell: trailing bytes");
+  return out;
+}
+
+namespace {
+
+/// Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, std::int64_t m, std::int64_t d) {
+  y -= m <= 2;
+  std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  std::int64_t yoe = y - era * 400;
+  std::int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/// Reads `width` digits at `at`; false if any is not a digit.
+bool digits(std::string_view text, std::size_t at, std::size_t width, std::int64_t& out) {
+  if (at + width > text.size()) return false;
+  out = 0;
+  for (std::size_t i = at; i < at + width; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+result<std::int32_t> date_days_from_text(std::string_view text) {
+  std::int64_t y = 0, m = 0, d = 0;
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !digits(text, 0, 4, y) ||
+      !digits(text, 5, 2, m) || !digits(text, 8, 2, d) || m < 1 || m > 12 || d < 1 || d > 31)
+    return make_error(errc::invalid_argument, "'{}' is not a YYYY-MM-DD date", text);
+  return static_cast<std::int32_t>(days_from_civil(y, m, d));
+}
+
+result<std::int64_t> timestamp_ms_from_text(std::string_view text) {
+  auto bad = [&] {
+    return make_error(errc::invalid_argument, "'{}' is not a YYYY-MM-DDTHH:MM:SS[.mmm]Z timestamp",
+                      text);
+  };
+  if (text.size() < 20 || text.back() != 'Z' || (text[10] != 'T' && text[10] != ' ')) return bad();
+  auto days = date_days_from_text(text.substr(0, 10));
+  if (!days) return bad();
+  std::int64_t h = 0, mi = 0, sec = 0, ms = 0;
+  if (text[13] != ':' || text[16] != ':' || !digits(text, 11, 2, h) || !digits(text, 14, 2, mi) ||
+      !digits(text, 17, 2, sec) || h > 23 || mi > 59 || sec > 60)
+    return bad();
+  auto rest = text.substr(19, text.size() - 20);  // between the seconds and the Z
+  if (!rest.empty()) {
+    if (rest[0] != '.' || rest.size() < 2 || rest.size() > 4) return bad();
+    std::int64_t fraction = 0;
+    if (!digits(rest, 1, rest.size() - 1, fraction)) return bad();
+    for (auto n = rest.size() - 1; n < 3; ++n) fraction *= 10;
+    ms = fraction;
+  }
+  return static_cast<std::int64_t>(*days) * 86400000 + h * 3600000 + mi * 60000 + sec * 1000 + ms;
 }
 
 result<bound_value> uuid_value(std::string_view text) {
@@ -153,6 +274,30 @@ std::string cell_text(const column_type& type, const std::optional<std::string>&
       return c.size() == 8 ? iso_timestamp(read_bigint(c)) : "<bad timestamp>";
     case type_id::inet:
       return inet_text(c);
+    case type_id::list:
+    case type_id::set:
+    case type_id::map: {
+      bool is_map = type.id == type_id::map;
+      if (type.params.size() != (is_map ? 2u : 1u)) return "<bad collection type>";
+      auto items = read_collection(c, is_map ? 2 : 1);
+      if (!items) return "<bad collection>";
+      // Text elements are JSON-quoted so the rendering stays unambiguous.
+      auto element = [](const column_type& t, const std::optional<std::string>& item) {
+        auto text = cell_text(t, item);
+        bool quoted =
+            item && (t.id == type_id::varchar || t.id == type_id::ascii || t.id == type_id::uuid ||
+                     t.id == type_id::timeuuid || t.id == type_id::date ||
+                     t.id == type_id::timestamp || t.id == type_id::inet);
+        return quoted ? quote_json(text) : text;
+      };
+      std::string out = type.id == type_id::list ? "[" : "{";
+      for (std::size_t i = 0; i < items->size(); i += is_map ? 2 : 1) {
+        if (i) out += ", ";
+        out += element(type.params[0], (*items)[i]);
+        if (is_map) out += ": " + element(type.params[1], (*items)[i + 1]);
+      }
+      return out + (type.id == type_id::list ? "]" : "}");
+    }
     default: {
       std::string out = "0x";
       for (unsigned char ch : c) out += fmt::format("{:02x}", ch);

@@ -87,6 +87,42 @@ TEST_F(CqlSession, EveryTypeRoundTripsIncludingNullsEmptyUnicodeAndLargeBlobs) {
   EXPECT_FALSE(empty->rows[0][1].has_value());
 }
 
+TEST_F(CqlSession, CollectionsTimeuuidAsciiAndInetRoundTripIncludingEmptyOnes) {
+  auto s = open();
+  ASSERT_CQL_OK(
+      s->query("CREATE TABLE IF NOT EXISTS more_types (id int PRIMARY KEY, tags list<text>, "
+               "scores set<int>, attrs map<text, bigint>, at timeuuid, code ascii, ip inet)"));
+  auto insert = s->prepare(
+      "INSERT INTO more_types (id, tags, scores, attrs, at, code, ip) VALUES (?,?,?,?,?,?,?)");
+  ASSERT_TRUE(insert.ok()) << insert.err().describe();
+  auto at = *uuid_value("e0c6a8a0-8d3e-11ef-9f1a-0242ac120002");  // a version-1 uuid
+  ASSERT_CQL_OK(s->execute(
+      *insert,
+      {int_value(1), collection_value({text_value("a\"b"), text_value("Zoë")}),
+       collection_value({int_value(3), int_value(1), int_value(2)}),
+       map_value({{text_value("x"), bigint_value(-1)}, {text_value("y"), bigint_value(1LL << 40)}}),
+       at, text_value("ABC-123"), bound_value(std::string("\x0a\x00\x00\x01", 4))}));
+  ASSERT_CQL_OK(s->execute(*insert, {int_value(2), collection_value({}), std::nullopt,
+                                     map_value({}), std::nullopt, text_value(""), std::nullopt}));
+  auto rows = s->query("SELECT tags, scores, attrs, at, code, ip FROM more_types WHERE id = 1");
+  ASSERT_TRUE(rows.ok()) << rows.err().describe();
+  ASSERT_EQ(rows->rows.size(), 1u);
+  const auto& r = rows->rows[0];
+  const auto& c = rows->columns;
+  EXPECT_EQ(cell_text(c[0].type, r[0]), R"(["a\"b", "Zoë"])");
+  EXPECT_EQ(cell_text(c[1].type, r[1]), "{1, 2, 3}");  // a set comes back sorted
+  EXPECT_EQ(cell_text(c[2].type, r[2]), R"({"x": -1, "y": 1099511627776})");
+  EXPECT_EQ(cell_text(c[3].type, r[3]), "e0c6a8a0-8d3e-11ef-9f1a-0242ac120002");
+  EXPECT_EQ(cell_text(c[4].type, r[4]), "ABC-123");
+  EXPECT_EQ(cell_text(c[5].type, r[5]), "10.0.0.1");
+  // Cassandra stores an empty collection as no collection at all.
+  auto empty = s->query("SELECT tags, scores, attrs, code FROM more_types WHERE id = 2");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->rows[0][0].has_value());
+  EXPECT_FALSE(empty->rows[0][2].has_value());
+  EXPECT_EQ(*empty->rows[0][3], "");
+}
+
 TEST_F(CqlSession, PagingThroughTwentyThousandRowsReturnsEachExactlyOnce) {
   auto s = open();
   ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS many (p int, c int, PRIMARY KEY (p, c))"));
