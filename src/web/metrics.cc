@@ -44,9 +44,8 @@ double histogram::quantile(double q) const {
 
 std::vector<double> histogram::latency_buckets() {
   // Fine between 5 and 100 ms, where pipeline latencies and their goals sit.
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025,
-          0.03,   0.04,    0.05,   0.075, 0.1,    0.25,  0.5,    1,    2.5,  5,    10,
-          30,     60};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03,
+          0.04,   0.05,    0.075,  0.1,   0.25,   0.5,   1,      2.5,  5,     10,   30,    60};
 }
 
 std::string render_labels(const labels& l) {
