@@ -51,6 +51,12 @@ class session {
   result<prepared> prepare(std::string cql);
   /// Executes a prepared statement (re-preparing it once if the server forgot it).
   result<rows_result> execute(prepared& statement, std::vector<bound_value> values);
+  /// One BATCH request running the statement once per value list. Unlogged batches are
+  /// for rows of one partition (Cassandra warns past a size threshold and refuses
+  /// batches over its fail threshold, an error carrying the server's message).
+  result<void> execute_batch(prepared& statement,
+                             const std::vector<std::vector<bound_value>>& values,
+                             batch_kind kind = batch_kind::unlogged);
   /// Executes the statement once per value list with up to `window` requests in flight.
   /// The i-th result belongs to the i-th value list. With `latencies`, the i-th entry is
   /// the time from sending request i to its response (-1 if it got none).

@@ -293,6 +293,25 @@ void write_execute(std::string& out, std::int16_t stream, std::string_view prepa
   finish_frame(out, start);
 }
 
+void write_batch(std::string& out, std::int16_t stream, batch_kind kind,
+                 std::string_view prepared_id,
+                 const std::vector<std::vector<bound_value>>& statements, consistency level) {
+  auto start = out.size();
+  begin_frame(out, stream, opcode::batch);
+  writer w{out};
+  w.u8(static_cast<std::uint8_t>(kind));
+  w.i16(static_cast<std::int16_t>(statements.size()));
+  for (const auto& values : statements) {
+    w.u8(1);  // kind 1: a prepared statement id follows
+    w.short_bytes(prepared_id);
+    w.i16(static_cast<std::int16_t>(values.size()));
+    for (const auto& v : values) w.bytes(v);
+  }
+  w.i16(static_cast<std::int16_t>(level));
+  w.u8(0);  // flags: no serial consistency, no default timestamp
+  finish_frame(out, start);
+}
+
 result<response> parse_response(const frame_header& header, std::string_view body) {
   reader r(body);
   response res;

@@ -109,6 +109,12 @@ void write_startup(std::string& out, std::int16_t stream);
 void write_query(std::string& out, std::int16_t stream, std::string_view cql,
                  const query_params& p);
 void write_prepare(std::string& out, std::int16_t stream, std::string_view cql);
+/// BATCH types (spec section 4.1.7).
+enum class batch_kind : std::uint8_t { logged = 0, unlogged = 1, counter = 2 };
+/// A BATCH of one prepared statement executed once per value list.
+void write_batch(std::string& out, std::int16_t stream, batch_kind kind,
+                 std::string_view prepared_id,
+                 const std::vector<std::vector<bound_value>>& statements, consistency level);
 void write_execute(std::string& out, std::int16_t stream, std::string_view prepared_id,
                    const query_params& p);
 

@@ -207,6 +207,35 @@ result<rows_result> session::execute(prepared& statement, std::vector<bound_valu
                     statement.cql);
 }
 
+result<void> session::execute_batch(prepared& statement,
+                                    const std::vector<std::vector<bound_value>>& values,
+                                    batch_kind kind) {
+  if (values.empty()) return ok();
+  if (values.size() > 0x7FFF)
+    return make_error(errc::invalid_argument, "a BATCH holds at most 32767 statements, not {}",
+                      values.size());
+  if (fd_ < 0) {
+    if (auto reopened = open(); !reopened) return reopened.err();
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::string frame;
+    write_batch(frame, 1, kind, statement.id, values, config_.level);
+    auto r = roundtrip(std::move(frame));
+    if (!r) return r.err();
+    if (r->error && r->error->code == error_unprepared && attempt == 0) {
+      auto again = prepare(statement.cql);
+      if (!again) return again.err();
+      statement = std::move(*again);
+      continue;
+    }
+    auto c = checked(std::move(r), "BATCH of " + statement.cql.substr(0, 80));
+    if (!c) return c.err();
+    return ok();
+  }
+  return make_error(errc::server, "statement stayed unprepared after re-preparing: {}",
+                    statement.cql);
+}
+
 std::vector<result<void>> session::execute_many(prepared& statement,
                                                 const std::vector<std::vector<bound_value>>& values,
                                                 std::size_t window,

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "kafka/consumer.h"
 #include "kafka/errors.h"
 
 namespace sluice::kafka {
@@ -54,6 +55,7 @@ result<std::unique_ptr<admin>> admin::create(const client_settings& settings) {
   auto conf = build_conf(settings);
   if (!conf) return conf.err();
   std::unique_ptr<admin> self(new admin());
+  self->settings_ = settings;
   self->events_ = std::make_unique<event_logger>();
   std::string errstr;
   if ((*conf)->set("event_cb", self->events_.get(), errstr) != RdKafka::Conf::CONF_OK) {
@@ -157,44 +159,27 @@ result<std::vector<topic_partition_offset>> admin::committed_offsets(
     const std::string& group_id, const topic& t, std::chrono::milliseconds timeout) {
   auto count = partition_count(t, timeout);
   if (!count) return count.err();
-  rd_kafka_t* rk = handle_->c_ptr();
-  auto* parts = rd_kafka_topic_partition_list_new(*count);
-  for (int32_t p = 0; p < *count; ++p) rd_kafka_topic_partition_list_add(parts, t.str().c_str(), p);
-  auto* request = rd_kafka_ListConsumerGroupOffsets_new(group_id.c_str(), parts);
-  rd_kafka_topic_partition_list_destroy(parts);
-
-  auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout);
-  if (!opts) {
-    rd_kafka_ListConsumerGroupOffsets_destroy(request);
-    return opts.err();
+  // Asked through a consumer handle of the group (never subscribed, so it never joins):
+  // librdkafka 2.0's ListConsumerGroupOffsets on a handle without a consumer group
+  // crashes its main thread when the coordinator answers NOT_COORDINATOR (a group not
+  // seen yet, a coordinator still loading); a group member's OffsetFetch handles it.
+  consumer_settings cs;
+  cs.client = settings_;
+  cs.group_id = group_id;
+  auto reader = consumer::create(cs, {});
+  if (!reader) return reader.err();
+  std::vector<topic_partition> parts;
+  for (int32_t p = 0; p < *count; ++p) parts.push_back({t, partition(p)});
+  auto committed = (*reader)->committed(parts, timeout);
+  (void)(*reader)->close();
+  if (!committed) {
+    return make_error(committed.err().code, "committed offsets of group {} on {}: {}", group_id,
+                      t.str(), committed.err().message);
   }
-  queue_ptr queue(rd_kafka_queue_new(rk));
-  rd_kafka_ListConsumerGroupOffsets(rk, &request, 1, (*opts).get(), queue.get());
-  rd_kafka_ListConsumerGroupOffsets_destroy(request);
-
-  auto what = fmt::format("committed offsets of group {} on {}", group_id, t.str());
-  auto ev = wait_result(queue.get(), timeout, what);
-  if (!ev) return ev.err();
-  event_ptr owned(*ev);
-  const auto* res = rd_kafka_event_ListConsumerGroupOffsets_result(owned.get());
-  size_t n = 0;
-  const auto** groups = rd_kafka_ListConsumerGroupOffsets_result_groups(res, &n);
-  std::vector<topic_partition_offset> out;
-  for (size_t i = 0; i < n; ++i) {
-    if (const auto* e = rd_kafka_group_result_error(groups[i]); e != nullptr) {
-      return kafka_error(rd_kafka_error_code(e), what, rd_kafka_error_string(e));
-    }
-    const auto* list = rd_kafka_group_result_partitions(groups[i]);
-    for (int j = 0; list != nullptr && j < list->cnt; ++j) {
-      const auto& el = list->elems[j];
-      if (el.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return kafka_error(el.err, fmt::format("{} partition {}", what, el.partition));
-      }
-      out.push_back({topic(el.topic), partition(el.partition),
-                     offset(el.offset < 0 ? offset::invalid().value() : el.offset)});
-    }
+  for (auto& c : *committed) {
+    if (c.offset.value() < 0) c.offset = offset::invalid();
   }
-  return out;
+  return committed;
 }
 
 result<std::vector<partition_lag>> admin::group_lag(const std::string& group_id, const topic& t,

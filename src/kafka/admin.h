@@ -63,6 +63,7 @@ class admin {
 
  private:
   admin() = default;
+  client_settings settings_;
   std::unique_ptr<RdKafka::EventCb> events_;
   std::unique_ptr<RdKafka::Producer> handle_;
 };

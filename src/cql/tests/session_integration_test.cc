@@ -123,6 +123,33 @@ TEST_F(CqlSession, CollectionsTimeuuidAsciiAndInetRoundTripIncludingEmptyOnes) {
   EXPECT_EQ(*empty->rows[0][3], "");
 }
 
+TEST_F(CqlSession, UnloggedBatchOfOnePartitionWritesEveryRow) {
+  auto s = open();
+  ASSERT_CQL_OK(s->query(
+      "CREATE TABLE IF NOT EXISTS events (user int, seq int, what text, PRIMARY KEY (user, seq))"));
+  auto insert = s->prepare("INSERT INTO events (user, seq, what) VALUES (?, ?, ?)");
+  ASSERT_TRUE(insert.ok()) << insert.err().describe();
+  std::vector<std::vector<bound_value>> rows;
+  for (int i = 0; i < 50; ++i)
+    rows.push_back({int_value(7), int_value(i), text_value("event " + std::to_string(i))});
+  ASSERT_CQL_OK(s->execute_batch(*insert, rows));
+  auto back = s->query("SELECT seq, what FROM events WHERE user = 7");
+  ASSERT_TRUE(back.ok()) << back.err().describe();
+  ASSERT_EQ(back->rows.size(), 50u);
+  EXPECT_EQ(*back->rows[49][1], "event 49");
+}
+
+TEST_F(CqlSession, BatchWithAValueOfTheWrongSizeIsRefusedWithTheServersMessage) {
+  auto s = open();
+  ASSERT_CQL_OK(s->query(
+      "CREATE TABLE IF NOT EXISTS events (user int, seq int, what text, PRIMARY KEY (user, seq))"));
+  auto insert = s->prepare("INSERT INTO events (user, seq, what) VALUES (?, ?, ?)");
+  ASSERT_TRUE(insert.ok());
+  auto r = s->execute_batch(*insert, {{int_value(8), bigint_value(1), text_value("x")}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.err().message.find("BATCH"), std::string::npos) << r.err().message;
+}
+
 TEST_F(CqlSession, PagingThroughTwentyThousandRowsReturnsEachExactlyOnce) {
   auto s = open();
   ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS many (p int, c int, PRIMARY KEY (p, c))"));
