@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,6 +75,11 @@ class session {
   result<std::pair<frame_header, std::string>> read_frame();
   result<response> roundtrip(std::string frame);
   result<response> checked(result<response> r, std::string_view what);
+  /// Sends the frame `write_frame` builds for `statement`; on UNPREPARED re-prepares
+  /// once (updating `statement`) and sends it again. Server errors name `what`.
+  result<response> run_prepared(
+      prepared& statement, const std::function<void(std::string&, const prepared&)>& write_frame,
+      std::string_view what);
 
   session_config config_;
   int fd_ = -1;

@@ -183,28 +183,37 @@ result<prepared> session::prepare(std::string cql) {
   return prepared{std::move(cql), std::move(r->prepared.id), std::move(r->prepared.bind_columns)};
 }
 
-result<rows_result> session::execute(prepared& statement, std::vector<bound_value> values) {
+result<response> session::run_prepared(
+    prepared& statement, const std::function<void(std::string&, const prepared&)>& write_frame,
+    std::string_view what) {
   if (fd_ < 0) {
     if (auto reopened = open(); !reopened) return reopened.err();
   }
-  query_params params{config_.level, std::move(values), 5000, {}};
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::string frame;
-    write_execute(frame, 1, statement.id, params);
+    write_frame(frame, statement);
     auto r = roundtrip(std::move(frame));
     if (!r) return r.err();
     if (r->error && r->error->code == error_unprepared && attempt == 0) {
-      auto again = prepare(statement.cql);
+      auto again = prepare(statement.cql);  // the node forgot it (restart, ALTER): again
       if (!again) return again.err();
       statement = std::move(*again);
       continue;
     }
-    auto c = checked(std::move(r), "EXECUTE " + statement.cql.substr(0, 80));
-    if (!c) return c.err();
-    return std::move(c->rows);
+    return checked(std::move(r), fmt::format("{} {}", what, statement.cql.substr(0, 80)));
   }
   return make_error(errc::server, "statement stayed unprepared after re-preparing: {}",
                     statement.cql);
+}
+
+result<rows_result> session::execute(prepared& statement, std::vector<bound_value> values) {
+  query_params params{config_.level, std::move(values), 5000, {}};
+  auto r = run_prepared(
+      statement,
+      [&params](std::string& frame, const prepared& p) { write_execute(frame, 1, p.id, params); },
+      "EXECUTE");
+  if (!r) return r.err();
+  return std::move(r->rows);
 }
 
 result<void> session::execute_batch(prepared& statement,
@@ -214,26 +223,14 @@ result<void> session::execute_batch(prepared& statement,
   if (values.size() > 0x7FFF)
     return make_error(errc::invalid_argument, "a BATCH holds at most 32767 statements, not {}",
                       values.size());
-  if (fd_ < 0) {
-    if (auto reopened = open(); !reopened) return reopened.err();
-  }
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::string frame;
-    write_batch(frame, 1, kind, statement.id, values, config_.level);
-    auto r = roundtrip(std::move(frame));
-    if (!r) return r.err();
-    if (r->error && r->error->code == error_unprepared && attempt == 0) {
-      auto again = prepare(statement.cql);
-      if (!again) return again.err();
-      statement = std::move(*again);
-      continue;
-    }
-    auto c = checked(std::move(r), "BATCH of " + statement.cql.substr(0, 80));
-    if (!c) return c.err();
-    return ok();
-  }
-  return make_error(errc::server, "statement stayed unprepared after re-preparing: {}",
-                    statement.cql);
+  auto r = run_prepared(
+      statement,
+      [&](std::string& frame, const prepared& p) {
+        write_batch(frame, 1, kind, p.id, values, config_.level);
+      },
+      "BATCH of");
+  if (!r) return r.err();
+  return ok();
 }
 
 std::vector<result<void>> session::execute_many(prepared& statement,

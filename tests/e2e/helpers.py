@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cassandra.cluster import Cluster, Session
+from cassandra.policies import ConstantReconnectionPolicy
 from confluent_kafka import Consumer, Message, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -61,7 +62,11 @@ def make_lane(repo: Path) -> Lane:
     futures = admin.create_topics([NewTopic(raw, 6, 1), NewTopic(dlq, 3, 1)])
     for future in futures.values():
         future.result(30)
-    cluster = Cluster(["127.0.0.1"], port=CASSANDRA_PORT)
+    # Reconnect every second: tests stop Cassandra, and the driver's default exponential
+    # backoff would leave the session without a host long after Cassandra is back.
+    cluster = Cluster(
+        ["127.0.0.1"], port=CASSANDRA_PORT, reconnection_policy=ConstantReconnectionPolicy(1.0)
+    )
     session = cluster.connect()
     keyspace = f"e2e_{tag}"
     for statement in users_ddl(repo, keyspace):
@@ -75,10 +80,9 @@ def drop_lane(lane: Lane) -> None:
     lane.session.cluster.shutdown()
 
 
-def process_command(sluice: Path, lane: Lane, *extra: str, metrics_port: int = 0) -> list[str]:
+def lane_flags(lane: Lane) -> list[str]:
+    """The flags that point process and verify at a lane's topics, group and keyspace."""
     return [
-        str(sluice),
-        "process",
         "--topic",
         lane.raw,
         "--dlq-topic",
@@ -87,6 +91,14 @@ def process_command(sluice: Path, lane: Lane, *extra: str, metrics_port: int = 0
         lane.group,
         "--keyspace",
         lane.keyspace,
+    ]
+
+
+def process_command(sluice: Path, lane: Lane, *extra: str, metrics_port: int = 0) -> list[str]:
+    return [
+        str(sluice),
+        "process",
+        *lane_flags(lane),
         "--metrics-port",
         str(metrics_port),
         *SLUICE_FLAGS,
@@ -129,7 +141,14 @@ def produce_json(topic: str, users: list[dict]) -> None:
     )
     for user in users:
         value = {k: v for k, v in user.items() if k != "_bad_kind"}
-        producer.produce(topic, key=(user["id"] or "").encode(), value=json.dumps(value).encode())
+        while True:
+            try:
+                producer.produce(
+                    topic, key=(user["id"] or "").encode(), value=json.dumps(value).encode()
+                )
+                break
+            except BufferError:  # the local queue is full: let deliveries drain it
+                producer.poll(0.5)
         producer.poll(0)
     assert producer.flush(60) == 0
 
@@ -169,14 +188,7 @@ def verify(sluice: Path, lane: Lane, expect_ok: bool | None = True) -> dict:
         [
             str(sluice),
             "verify",
-            "--topic",
-            lane.raw,
-            "--dlq-topic",
-            lane.dlq,
-            "--group",
-            lane.group,
-            "--keyspace",
-            lane.keyspace,
+            *lane_flags(lane),
             "--output",
             "json",
             "--bootstrap",
