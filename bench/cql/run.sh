@@ -14,6 +14,8 @@ PY="$ROOT/.venv-tests/bin/python"
 ROWS="${1:-100000}"
 WINDOW="${2:-256}"
 PORT="${SLUICE_CASSANDRA_PORT:-9042}"
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
 JARS="$ROOT/.stack/bench/java-driver"
 CLASSES="$ROOT/.stack/bench/java-classes"
 WORK="$(mktemp -d)"
@@ -35,13 +37,6 @@ fi
 DC=$("$SLUICE" cql --port "$PORT" -e "SELECT data_center FROM system.local" --output json |
   sed -n 's/.*"data_center":"\([^"]*\)".*/\1/p')
 STAMP=$(date +%s)
-new_keyspace() {  # new_keyspace NAME
-  sed -e "s/sluice\./$1./g" -e "s/EXISTS sluice/EXISTS $1/g" "$ROOT/contract/cassandra.cql" \
-    >"$WORK/ddl.cql"
-  "$SLUICE" cql --port "$PORT" -f "$WORK/ddl.cql" >/dev/null
-}
-drop_keyspace() { "$SLUICE" cql --port "$PORT" -e "DROP KEYSPACE IF EXISTS $1" >/dev/null; }
-
 run_client() {  # run_client NAME KEYSPACE -> the client's result line
   case "$1" in
     sluice) "$OURS" --port "$PORT" --keyspace "$2" --count "$ROWS" --seed 42 --window "$WINDOW" ;;
@@ -65,9 +60,9 @@ for run in 1 2 3; do
 done
 
 median_of() {  # median_of CLIENT FIELD_REGEX -> median of the captured number
-  printf '%s' "${lines[$1]}" | sed -n "s/.*$2 \([0-9.]*\).*/\1/p" | sort -g | sed -n 2p
+  printf "%s" "${lines[$1]}" | sed -n "s/.*$2 \([0-9.]*\).*/\1/p" | median
 }
-rate() { printf '%s' "${lines[$1]}" | awk '{ print $1 }' | sort -g | sed -n 2p; }
+rate() { printf '%s' "${lines[$1]}" | awk '{ print $1 }' | median; }
 s=$(rate sluice) j=$(rate java) p=$(rate python)
 s99=$(median_of sluice "p99") j99=$(median_of java "p99")
 s50=$(median_of sluice "p50") j50=$(median_of java "p50")

@@ -15,9 +15,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SLUICE="${SLUICE_BIN:-$ROOT/build/sluice}"
 CEILING="${SLUICE_BENCH_CEILING:-$ROOT/build/bench/sluice_bench_cql_inserts}"
-BOOTSTRAP="${SLUICE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
 RECORDS="${1:-200000}"
-KAFKA_CP="$ROOT/.stack/lib/kafka/*"
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
 STAMP=$(date +%s)
 for bin in "$SLUICE" "$CEILING"; do
   [[ -x "$bin" ]] || { echo "bench: $bin not built (run ./dev setup)" >&2; exit 2; }
@@ -28,23 +28,11 @@ cleanup() {  # stop processors, drop this run's keyspaces and topics
   local keyspaces
   keyspaces=$("$SLUICE" cql -e "SELECT keyspace_name FROM system_schema.keyspaces" \
     --output json 2>/dev/null | sed -n "s/.*\"\(bench_${STAMP}_[a-z0-9_]*\)\".*/\1/p")
-  for k in $keyspaces; do "$SLUICE" cql -e "DROP KEYSPACE IF EXISTS $k" >/dev/null 2>&1 || true; done
-  java -cp "$KAFKA_CP" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
-    --delete --topic "bench\.process\.$STAMP-.*" >/dev/null 2>&1 || true
+  for k in $keyspaces; do drop_keyspace "$k" 2>/dev/null || true; done
+  delete_topics "bench\.process\.$STAMP-.*"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-new_topic() {  # new_topic NAME PARTITIONS
-  java -cp "$KAFKA_CP" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
-    --create --topic "$1" --partitions "$2" --replication-factor 1 >/dev/null 2>&1
-}
-new_keyspace() {  # new_keyspace NAME: contract/cassandra.cql with the keyspace renamed
-  sed -e "s/sluice\./$1./g" -e "s/EXISTS sluice/EXISTS $1/g" "$ROOT/contract/cassandra.cql" \
-    >"/tmp/$1.cql"
-  "$SLUICE" cql -f "/tmp/$1.cql" >/dev/null
-  rm -f "/tmp/$1.cql"
-}
 metric() {  # metric PORT NAME -> value (0 when absent)
   curl -sf "http://127.0.0.1:$1/metrics" 2>/dev/null |
     awk -v n="$2" '$1 == n { v = $2 } END { printf "%.0f\n", v + 0 }'
@@ -93,7 +81,6 @@ ceiling_run() {  # ceiling_run RUN -> rows/s
   "$CEILING" --keyspace "$keyspace" --count "$RECORDS" | awk '{ print $1 }'
 }
 
-median() { sort -g | sed -n 2p; }
 rates=() peaks=() ceilings=()
 for run in 1 2 3; do
   c=$(ceiling_run "$run"); ceilings+=("$c")

@@ -11,10 +11,10 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SLUICE="${SLUICE_BIN:-$ROOT/build/sluice}"
-BOOTSTRAP="${SLUICE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}"
 REGISTRY="${SLUICE_REGISTRY_URL:-http://127.0.0.1:8081}"
 RECORDS="${1:-1000000}"
-KAFKA_CP="$ROOT/.stack/lib/kafka/*"
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -22,10 +22,6 @@ trap 'rm -rf "$WORK"' EXIT
 ls "$ROOT"/.stack/lib/kafka/kafka-tools-*.jar >/dev/null 2>&1 ||
   { echo "bench: Kafka jars missing in .stack/lib/kafka (run sluice up)" >&2; exit 2; }
 
-new_topic() {  # new_topic NAME
-  java -cp "$KAFKA_CP" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
-    --create --topic "$1" --partitions 6 --replication-factor 1 >/dev/null 2>&1
-}
 
 # Payloads: the same users sluice produces with --seed 42, one JSON object per line.
 "$SLUICE" gen --seed 42 --count 100000 >"$WORK/users.jsonl"
@@ -51,13 +47,12 @@ run_java() {  # run_java TOPIC PAYLOAD-ARGS... -> records/s
     awk -F', ' '/records sent/ { split($2, a, " "); printf "%.0f\n", a[1] }' | tail -1
 }
 
-median() { sort -g | sed -n 2p; }
 stamp=$(date +%s)
 declare -A rates
 for run in 1 2 3; do
   for kind in java-avro-size sluice-avro java-json sluice-json; do
     topic="bench.produce.$stamp.$run.$kind"
-    new_topic "$topic"
+    new_topic "$topic" 6
     case "$kind" in
       java-avro-size) rate=$(run_java "$topic" --record-size "$avro_bytes") ;;
       sluice-avro) rate=$(run_sluice avro "$topic") ;;
@@ -68,8 +63,7 @@ for run in 1 2 3; do
     echo "run $run $kind: $rate records/s" >&2
     rates[$kind]+="$rate"$'\n'
   done
-  java -cp "$KAFKA_CP" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
-    --delete --topic "bench\.produce\.$stamp\.$run\..*" >/dev/null 2>&1 || true
+  delete_topics "bench\.produce\.$stamp\.$run\..*"
 done
 m() { printf '%s' "${rates[$1]}" | median; }
 ja=$(m java-avro-size) sa=$(m sluice-avro) jj=$(m java-json) sj=$(m sluice-json)

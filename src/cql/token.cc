@@ -121,33 +121,18 @@ const node_info* token_ring::owner_in(std::int64_t token, std::string_view data_
 
 namespace {
 
-/// A set<text> cell: [int n] then n x ([int len][bytes]).
+/// The tokens column: a set<text> of decimal Murmur3 tokens.
 result<std::vector<std::int64_t>> parse_tokens(const std::optional<std::string>& cell) {
   std::vector<std::int64_t> tokens;
   if (!cell) return tokens;
-  std::string_view in = *cell;
-  auto read_int = [&in](std::int32_t& out) {
-    if (in.size() < 4) return false;
-    out = static_cast<std::int32_t>(
-        static_cast<std::uint32_t>(static_cast<unsigned char>(in[0])) << 24 |
-        static_cast<std::uint32_t>(static_cast<unsigned char>(in[1])) << 16 |
-        static_cast<std::uint32_t>(static_cast<unsigned char>(in[2])) << 8 |
-        static_cast<std::uint32_t>(static_cast<unsigned char>(in[3])));
-    in.remove_prefix(4);
-    return true;
-  };
-  std::int32_t n = 0;
-  if (!read_int(n) || n < 0) return make_error(errc::protocol, "tokens: bad set header");
-  for (std::int32_t i = 0; i < n; ++i) {
-    std::int32_t len = 0;
-    if (!read_int(len) || len < 0 || static_cast<std::size_t>(len) > in.size())
-      return make_error(errc::protocol, "tokens: element {} overruns the cell", i);
-    std::string text(in.substr(0, static_cast<std::size_t>(len)));
-    in.remove_prefix(static_cast<std::size_t>(len));
+  auto texts = read_collection(*cell);
+  if (!texts) return texts.err();
+  for (const auto& text : *texts) {
     try {
-      tokens.push_back(std::stoll(text));
+      tokens.push_back(std::stoll(text.value_or("")));
     } catch (const std::exception& e) {
-      return make_error(errc::parse, "token '{}' is not a Murmur3 token: {}", text, e.what());
+      return make_error(errc::parse, "token '{}' is not a Murmur3 token: {}", text.value_or(""),
+                        e.what());
     }
   }
   return tokens;
