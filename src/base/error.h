@@ -29,6 +29,8 @@ std::string_view to_string(errc code);
 struct error {
   errc code = errc::ok;
   std::string message;
+  /// A subsystem's own code when the peer gave one (e.g. the CQL server error code).
+  int detail = 0;
 
   std::string describe() const { return fmt::format("{}: {}", to_string(code), message); }
 };

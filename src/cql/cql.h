@@ -1,17 +1,26 @@
 // sluice's CQL client for Apache Cassandra (no C++ driver is packaged for Debian).
 //
-// Layers: protocol.h is the pure codec (frames, primitives, messages), values.h the cell
-// codecs, and session (this header) a connection to one node speaking protocol v4 over a
-// blocking socket with many requests in flight (pipelined by stream id), prepared
-// statements re-prepared on UNPREPARED, paging, and reconnection on the next call after
-// the node went away. Server errors come back as values carrying the server's code name
-// and message. Cluster awareness (token-aware routing, DC-aware policy) and TLS/SASL are
-// not there yet.
+// Layers, each testable alone: protocol.h is the pure codec (frames, primitives,
+// messages), values.h the cell codecs, compression.h LZ4 bodies, token.h Murmur3 tokens,
+// the ring and replica placement, connection.h one asynchronous connection (Boost.Asio,
+// requests multiplexed by stream id), and the session (this header): a pool of
+// connections per node of the cluster, discovered from system.local/system.peers_v2,
+// with token-aware, DC-aware routing, reconnection with backoff, re-prepare on
+// UNPREPARED, retries for statements marked idempotent, server events, SASL PLAIN and
+// optional TLS. Server errors carry the server's code (error::detail, see error_kind())
+// and message.
+//
+// Threading: the session runs one I/O thread. The *_async calls are thread-safe and call
+// back on that thread (callbacks must not block); the blocking calls wait for their
+// callback and must not be made from inside one.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,67 +31,118 @@
 
 namespace sluice::cql {
 
+struct tls_config {
+  bool enabled = false;
+  std::string ca_file;  // PEM bundle the server certificate must chain to; empty: system CAs
+  bool verify = true;   // check the chain and that the certificate names the host
+};
+
 struct session_config {
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";  // contact points: "host" or "host1,host2"
   int port = 9042;
-  std::string keyspace;  // empty: none (USE it later with a query)
-  std::chrono::milliseconds timeout{10000};
+  std::string keyspace;                      // empty: none (USE it later with a query)
+  std::chrono::milliseconds timeout{10000};  // per request and per connection attempt
   consistency level = consistency::local_quorum;
+  std::string local_dc;  // empty: the data centre of the contact point that answered
+  std::optional<credentials> auth;
+  std::string compression;  // "" or "lz4"
+  tls_config tls;
+  int connections_per_node = 1;
+  std::uint8_t max_protocol_version = 4;          // negotiated down to 3 for older servers
+  std::chrono::milliseconds reconnect_base{200};  // first wait after a node went away
+  std::chrono::milliseconds reconnect_max{5000};  // the wait doubles up to this
+  /// How long an idempotent statement is retried (other nodes, then after backoff)
+  /// when a node fails it; non-idempotent statements fail at once.
+  std::chrono::milliseconds idempotent_retry_for{60000};
+  /// Server events (schema, topology, status), called on the I/O thread.
+  std::function<void(const server_event&)> on_event;
 };
 
 struct prepared {
   std::string cql;
   std::string id;
   std::vector<column_spec> bind_columns;
+  std::vector<int> partition_key_indexes;  // for the routing token
+  std::string keyspace;                    // of the bound table (for replica placement)
 };
+
+struct statement_options {
+  /// Safe to apply twice (an upsert with fixed values, a read): retried on another node
+  /// or after a reconnection when a node fails it.
+  bool idempotent = false;
+  std::optional<consistency> level;  // default: the session's
+};
+
+/// Counters since the session opened.
+struct session_stats {
+  std::uint64_t requests = 0;
+  std::uint64_t retries = 0;
+  std::uint64_t reprepares = 0;
+  std::uint64_t reconnects = 0;
+  std::uint64_t failed = 0;
+};
+
+struct node_status {
+  std::string address;
+  int port = 0;
+  std::string data_center;
+  bool up = false;
+  bool local = false;  // in the local data centre
+  std::uint64_t requests = 0;
+  std::string last_error;
+};
+
+using rows_handler = std::function<void(result<rows_result>)>;
 
 class session {
  public:
-  /// Connects and runs the handshake; errors name host:port.
+  /// Connects to the first contact point that answers, discovers the cluster and opens
+  /// a pool to each node; errors name host:port and what to do.
   static result<std::unique_ptr<session>> connect(const session_config& config);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 
+  // --- asynchronous (thread-safe; `done` runs once on the I/O thread) ---
+  void execute_async(const prepared& statement, std::vector<bound_value> values, rows_handler done,
+                     statement_options options = {});
+  void query_async(std::string cql, query_params params, rows_handler done,
+                   statement_options options = {});
+
+  // --- blocking ---
   /// Runs a statement and returns all its rows (following paging states).
   result<rows_result> query(std::string_view cql, std::vector<bound_value> values = {});
   /// One page; pass the previous page's paging_state to continue.
   result<rows_result> query_page(std::string_view cql, const query_params& params);
-
   result<prepared> prepare(std::string cql);
-  /// Executes a prepared statement (re-preparing it once if the server forgot it).
-  result<rows_result> execute(prepared& statement, std::vector<bound_value> values);
-  /// One BATCH request running the statement once per value list. Unlogged batches are
-  /// for rows of one partition (Cassandra warns past a size threshold and refuses
-  /// batches over its fail threshold, an error carrying the server's message).
+  /// Executes a prepared statement (re-preparing it if the node forgot it).
+  result<rows_result> execute(prepared& statement, std::vector<bound_value> values,
+                              statement_options options = {});
+  /// One BATCH request running the statement once per value list (routed by the first
+  /// list's key). Unlogged batches are for rows of one partition.
   result<void> execute_batch(prepared& statement,
                              const std::vector<std::vector<bound_value>>& values,
-                             batch_kind kind = batch_kind::unlogged);
+                             batch_kind kind = batch_kind::unlogged,
+                             statement_options options = {});
   /// Executes the statement once per value list with up to `window` requests in flight.
   /// The i-th result belongs to the i-th value list. With `latencies`, the i-th entry is
-  /// the time from sending request i to its response (-1 if it got none).
+  /// the time from submitting request i to its completion.
   std::vector<result<void>> execute_many(
       prepared& statement, const std::vector<std::vector<bound_value>>& values,
-      std::size_t window = 256, std::vector<std::chrono::microseconds>* latencies = nullptr);
+      std::size_t window = 256, std::vector<std::chrono::microseconds>* latencies = nullptr,
+      statement_options options = {});
 
-  const session_config& config() const { return config_; }
+  const session_config& config() const;
+  session_stats stats() const;
+  std::vector<node_status> nodes() const;
+  /// The ring as last read from the cluster.
+  token_ring ring() const;
+
+  class impl;
 
  private:
-  explicit session(session_config config) : config_(std::move(config)) {}
-  result<void> open();
-  void close_socket();
-  result<void> send_all(std::string_view bytes);
-  result<std::pair<frame_header, std::string>> read_frame();
-  result<response> roundtrip(std::string frame);
-  result<response> checked(result<response> r, std::string_view what);
-  /// Sends the frame `write_frame` builds for `statement`; on UNPREPARED re-prepares
-  /// once (updating `statement`) and sends it again. Server errors name `what`.
-  result<response> run_prepared(
-      prepared& statement, const std::function<void(std::string&, const prepared&)>& write_frame,
-      std::string_view what);
-
-  session_config config_;
-  int fd_ = -1;
+  explicit session(std::unique_ptr<impl> state);
+  std::unique_ptr<impl> impl_;
 };
 
 }  // namespace sluice::cql

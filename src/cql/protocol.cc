@@ -2,6 +2,9 @@
 #include "cql/protocol.h"
 
 #include <cstring>
+#include <tuple>
+
+#include <fmt/format.h>
 
 namespace sluice::cql {
 namespace {
@@ -133,6 +136,41 @@ result<void> read_rows(reader& r, rows_result& out) {
   return ok();
 }
 
+/// [inet]: a length-prefixed address and an [int] port.
+std::pair<std::string, int> read_inet(reader& r) {
+  auto size = r.u8();
+  auto bytes = r.raw(size);
+  auto port = r.i32();
+  std::string text;
+  if (size == 4) {
+    text = fmt::format("{}.{}.{}.{}", static_cast<std::uint8_t>(bytes[0]),
+                       static_cast<std::uint8_t>(bytes[1]), static_cast<std::uint8_t>(bytes[2]),
+                       static_cast<std::uint8_t>(bytes[3]));
+  } else {
+    for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
+      text += fmt::format(
+          "{}{:x}", i ? ":" : "",
+          (static_cast<std::uint8_t>(bytes[i]) << 8) | static_cast<std::uint8_t>(bytes[i + 1]));
+    }
+  }
+  return {text, port};
+}
+
+result<server_event> parse_event(reader& r) {
+  server_event e;
+  e.type = std::string(r.string());
+  e.change = std::string(r.string());
+  if (e.type == "SCHEMA_CHANGE") {
+    e.target = std::string(r.string());
+    e.keyspace = std::string(r.string());
+    if (e.target != "KEYSPACE") e.name = std::string(r.string());
+  } else {
+    std::tie(e.address, e.port) = read_inet(r);
+  }
+  if (!r.ok()) return make_error(errc::protocol, "truncated {} EVENT body", e.type);
+  return e;
+}
+
 }  // namespace
 
 void writer::i16(std::int16_t v) {
@@ -248,7 +286,7 @@ result<frame_header> parse_header(std::string_view bytes) {
   if ((h.version & 0x7F) < 3 || (h.version & 0x7F) > 5) {
     return make_error(errc::protocol, "unsupported protocol version byte 0x{:02x}", h.version);
   }
-  if (op > static_cast<std::uint8_t>(opcode::batch) || op == 0x04) {
+  if (op > static_cast<std::uint8_t>(opcode::auth_success) || op == 0x04) {
     return make_error(errc::protocol, "unknown opcode 0x{:02x}", op);
   }
   if (h.length > max_body_size) {
@@ -259,10 +297,41 @@ result<frame_header> parse_header(std::string_view bytes) {
   return h;
 }
 
-void write_startup(std::string& out, std::int16_t stream) {
+void write_startup(std::string& out, std::int16_t stream, std::string_view compression) {
   auto start = out.size();
   begin_frame(out, stream, opcode::startup);
-  writer{out}.string_map({{"CQL_VERSION", "3.0.0"}});
+  std::vector<std::pair<std::string, std::string>> options = {{"CQL_VERSION", "3.0.0"},
+                                                              {"DRIVER_NAME", "sluice"}};
+  if (!compression.empty()) options.emplace_back("COMPRESSION", std::string(compression));
+  writer{out}.string_map(options);
+  finish_frame(out, start);
+}
+
+void write_options(std::string& out, std::int16_t stream) {
+  auto start = out.size();
+  begin_frame(out, stream, opcode::options);
+  finish_frame(out, start);
+}
+
+void write_plain_auth_response(std::string& out, std::int16_t stream, std::string_view user,
+                               std::string_view password) {
+  auto start = out.size();
+  begin_frame(out, stream, opcode::auth_response);
+  std::string token;
+  token.push_back('\0');
+  token.append(user);
+  token.push_back('\0');
+  token.append(password);
+  writer{out}.bytes(token);
+  finish_frame(out, start);
+}
+
+void write_register(std::string& out, std::int16_t stream, const std::vector<std::string>& events) {
+  auto start = out.size();
+  begin_frame(out, stream, opcode::register_events);
+  writer w{out};
+  w.i16(static_cast<std::int16_t>(events.size()));
+  for (const auto& e : events) w.string(e);
   finish_frame(out, start);
 }
 
@@ -340,6 +409,27 @@ result<response> parse_response(const frame_header& header, std::string_view bod
     res.error = std::move(e);
     return res;
   }
+  if (header.op == opcode::authenticate) {
+    res.authenticator = std::string(r.string());
+    if (!r.ok()) return make_error(errc::protocol, "truncated AUTHENTICATE body");
+    return res;
+  }
+  if (header.op == opcode::supported) {
+    auto count = r.u16();
+    for (int i = 0; i < count && r.ok(); ++i) {
+      auto& entry = res.supported.emplace_back(std::string(r.string()), std::vector<std::string>{});
+      auto n = r.u16();
+      for (int j = 0; j < n && r.ok(); ++j) entry.second.emplace_back(r.string());
+    }
+    if (!r.ok()) return make_error(errc::protocol, "truncated SUPPORTED body");
+    return res;
+  }
+  if (header.op == opcode::event) {
+    auto event = parse_event(r);
+    if (!event) return event.err();
+    res.event = std::move(*event);
+    return res;
+  }
   if (header.op != opcode::result) return res;
   res.result_kind = r.i32();
   switch (res.result_kind) {
@@ -357,7 +447,8 @@ result<response> parse_response(const frame_header& header, std::string_view bod
       auto flags = r.i32();
       auto count = r.i32();
       auto pk_count = r.i32();
-      for (std::int32_t i = 0; i < pk_count && r.ok() && i < 65536; ++i) r.i16();
+      for (std::int32_t i = 0; i < pk_count && r.ok() && i < 65536; ++i)
+        res.prepared.partition_key_indexes.push_back(r.i16());
       auto cols = read_columns(r, flags, count);
       if (!cols) return cols.err();
       res.prepared.bind_columns = std::move(*cols);
@@ -377,6 +468,49 @@ result<response> parse_response(const frame_header& header, std::string_view bod
   }
   if (!r.ok()) return make_error(errc::protocol, "truncated RESULT body");
   return res;
+}
+
+server_error_kind error_kind(std::int32_t code) {
+  switch (code) {
+    case 0x0000:
+      return server_error_kind::server;
+    case 0x000A:
+      return server_error_kind::protocol;
+    case 0x0100:
+      return server_error_kind::authentication;
+    case 0x1000:
+      return server_error_kind::unavailable;
+    case 0x1001:
+      return server_error_kind::overloaded;
+    case 0x1002:
+      return server_error_kind::bootstrapping;
+    case 0x1003:
+      return server_error_kind::truncate;
+    case 0x1100:
+      return server_error_kind::write_timeout;
+    case 0x1200:
+      return server_error_kind::read_timeout;
+    case 0x1300:
+      return server_error_kind::read_failure;
+    case 0x1400:
+      return server_error_kind::function_failure;
+    case 0x1500:
+      return server_error_kind::write_failure;
+    case 0x2000:
+      return server_error_kind::syntax;
+    case 0x2100:
+      return server_error_kind::unauthorized;
+    case 0x2200:
+      return server_error_kind::invalid;
+    case 0x2300:
+      return server_error_kind::config;
+    case 0x2400:
+      return server_error_kind::already_exists;
+    case 0x2500:
+      return server_error_kind::unprepared;
+    default:
+      return server_error_kind::unknown;
+  }
 }
 
 std::string_view error_name(std::int32_t code) {

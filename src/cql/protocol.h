@@ -34,6 +34,9 @@ enum class opcode : std::uint8_t {
   register_events = 0x0B,
   event = 0x0C,
   batch = 0x0D,
+  auth_challenge = 0x0E,
+  auth_response = 0x0F,
+  auth_success = 0x10,
 };
 
 enum class consistency : std::uint16_t {
@@ -105,7 +108,20 @@ struct query_params {
   std::optional<std::string> paging_state;
 };
 
-void write_startup(std::string& out, std::int16_t stream);
+/// A user and password for Cassandra's PasswordAuthenticator (SASL PLAIN).
+struct credentials {
+  std::string username;
+  std::string password;
+};
+
+/// STARTUP; `compression` is "" (none) or "lz4".
+void write_startup(std::string& out, std::int16_t stream, std::string_view compression = "");
+void write_options(std::string& out, std::int16_t stream);
+/// AUTH_RESPONSE carrying a SASL PLAIN token (PasswordAuthenticator).
+void write_plain_auth_response(std::string& out, std::int16_t stream, std::string_view user,
+                               std::string_view password);
+/// REGISTER for server events ("TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE").
+void write_register(std::string& out, std::int16_t stream, const std::vector<std::string>& events);
 void write_query(std::string& out, std::int16_t stream, std::string_view cql,
                  const query_params& p);
 void write_prepare(std::string& out, std::int16_t stream, std::string_view cql);
@@ -173,8 +189,19 @@ struct rows_result {
 
 struct prepared_result {
   std::string id;
+  std::vector<int> partition_key_indexes;  // bind markers forming the partition key
   std::vector<column_spec> bind_columns;
   std::vector<column_spec> result_columns;
+};
+
+/// A server push (EVENT, stream -1): its type and the details the spec gives for it.
+struct server_event {
+  std::string type;            // TOPOLOGY_CHANGE, STATUS_CHANGE or SCHEMA_CHANGE
+  std::string change;          // NEW_NODE/REMOVED_NODE, UP/DOWN, CREATED/UPDATED/DROPPED
+  std::string target;          // schema: KEYSPACE, TABLE, TYPE, FUNCTION, AGGREGATE
+  std::string keyspace, name;  // schema: the keyspace and (for non-keyspace targets) name
+  std::string address;         // topology/status: the node's address
+  int port = 0;
 };
 
 /// A parsed response body.
@@ -185,9 +212,36 @@ struct response {
   std::vector<std::string> warnings;  // server warnings (header flag 0x08)
   rows_result rows;
   prepared_result prepared;
+  server_event event;         // for opcode::event
+  std::string authenticator;  // for opcode::authenticate
+  std::vector<std::pair<std::string, std::vector<std::string>>> supported;  // SUPPORTED
 };
 
 result<response> parse_response(const frame_header& header, std::string_view body);
+
+/// The server's error codes (spec section 9) a caller may act on.
+enum class server_error_kind {
+  server,
+  protocol,
+  authentication,
+  unavailable,
+  overloaded,
+  bootstrapping,
+  truncate,
+  write_timeout,
+  read_timeout,
+  read_failure,
+  function_failure,
+  write_failure,
+  syntax,
+  unauthorized,
+  invalid,
+  config,
+  already_exists,
+  unprepared,
+  unknown,
+};
+server_error_kind error_kind(std::int32_t code);
 
 /// "Invalid query", "Unprepared", ... for an error code.
 std::string_view error_name(std::int32_t code);

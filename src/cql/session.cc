@@ -1,165 +1,341 @@
-// A blocking, pipelined CQL v4 connection to one node.
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+// The session's request path (query plan, send, retry, re-prepare) and its public API:
+// asynchronous calls, and blocking ones built on them.
+#include <boost/asio/post.hpp>
+#include <condition_variable>
+#include <future>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstdint>
-#include <cstring>
-
-#include "cql/cql.h"
+#include "cql/session_impl.h"
 
 namespace sluice::cql {
+namespace asio = boost::asio;
 
-session::~session() {
-  close_socket();
+namespace {
+
+/// Errors worth another node or another try for an idempotent statement.
+bool retryable(const error& e) {
+  if (e.code == errc::unavailable || e.code == errc::timeout) return true;
+  if (e.code != errc::server) return false;
+  switch (error_kind(e.detail)) {
+    case server_error_kind::server:
+    case server_error_kind::unavailable:
+    case server_error_kind::overloaded:
+    case server_error_kind::bootstrapping:
+    case server_error_kind::truncate:
+    case server_error_kind::write_timeout:
+    case server_error_kind::read_timeout:
+      return true;
+    default:
+      return false;
+  }
 }
 
-void session::close_socket() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+}  // namespace
+
+error server_error_of(const server_error& e, std::string_view what) {
+  auto out = make_error(errc::server, "{} failed: {} (0x{:04x}): {}", what.substr(0, 120),
+                        error_name(e.code), e.code, e.message);
+  out.detail = e.code;
+  return out;
 }
+
+// ---------------------------------------------------------------- request path
+
+std::vector<std::size_t> session::impl::plan_for(const pending_request& request) {
+  std::vector<std::size_t> plan;
+  auto add = [&](std::size_t i) {
+    if (nodes_[i]->up && !nodes_[i]->removed &&
+        std::find(plan.begin(), plan.end(), i) == plan.end())
+      plan.push_back(i);
+  };
+  auto is_local = [this](const node& n) { return n.data_center == local_dc_; };
+  std::vector<std::size_t> remote_replicas;
+  if (request.token) {
+    auto ks = keyspaces_.find(request.keyspace);
+    replication r = ks == keyspaces_.end() ? replication{} : ks->second;
+    std::vector<const node_info*> replicas;
+    {
+      std::lock_guard lock(state_mutex_);
+      replicas = ring_.replicas(*request.token, r);
+    }
+    for (const auto* info : replicas) {
+      auto i = node_index(info->address, info->port ? info->port : config_.port);
+      if (is_local(*nodes_[i])) {
+        add(i);
+      } else {
+        remote_replicas.push_back(i);
+      }
+    }
+  }
+  auto start = round_robin_++;
+  for (std::size_t k = 0; k < nodes_.size(); ++k) {
+    auto i = (start + k) % nodes_.size();
+    if (is_local(*nodes_[i])) add(i);
+  }
+  for (auto i : remote_replicas) add(i);
+  for (std::size_t k = 0; k < nodes_.size(); ++k) add((start + k) % nodes_.size());
+  return plan;
+}
+
+std::shared_ptr<connection> session::impl::pick_connection(node& n) {
+  std::shared_ptr<connection> best;
+  for (std::size_t k = 0; k < n.pool.size(); ++k) {
+    auto& c = n.pool[(n.next_connection + k) % n.pool.size()];
+    if (c->closed()) continue;
+    if (!best || c->in_flight() < best->in_flight()) best = c;
+  }
+  ++n.next_connection;
+  return best;
+}
+
+void session::impl::submit(std::shared_ptr<pending_request> request) {
+  ++requests_;
+  asio::post(io_, [this, request = std::move(request)]() mutable { dispatch(std::move(request)); });
+}
+
+void session::impl::dispatch(std::shared_ptr<pending_request> request) {
+  if (stopping_) {
+    ++failed_;
+    return request->done(make_error(errc::unavailable, "the CQL session was closed"));
+  }
+  if (request->next == 0 && request->plan.empty()) request->plan = plan_for(*request);
+  while (request->next < request->plan.size()) {
+    auto& n = *nodes_[request->plan[request->next++]];
+    auto via = pick_connection(n);
+    if (!via) continue;
+    ++n.requests;
+    via->send(request->frame, [this, request, via](result<response> answer) mutable {
+      on_response(std::move(request), std::move(via), std::move(answer));
+    });
+    return;
+  }
+  std::string down;
+  for (const auto& n : nodes_) {
+    if (!n->removed)
+      down += fmt::format("{}{}:{} ({})", down.empty() ? "" : "; ", n->address, n->port,
+                          n->last_error.empty() ? "connecting" : n->last_error);
+  }
+  retry_or_fail(std::move(request),
+                make_error(errc::unavailable, "no Cassandra node is up: {}", down));
+}
+
+void session::impl::on_response(std::shared_ptr<pending_request> request,
+                                std::shared_ptr<connection> via, result<response> answer) {
+  if (!answer) return retry_or_fail(std::move(request), answer.err());
+  if (answer->error) {
+    if (answer->error->code == error_unprepared && request->reprepares < 2) {
+      return reprepare(std::move(request), std::move(via), answer->error->unprepared_id);
+    }
+    auto e = server_error_of(*answer->error, request->what);
+    if (retryable(e)) return retry_or_fail(std::move(request), e);
+    ++failed_;
+    return request->done(e);
+  }
+  request->done(std::move(answer));
+}
+
+void session::impl::retry_or_fail(std::shared_ptr<pending_request> request, error why) {
+  if (!retryable(why)) {
+    ++failed_;
+    return request->done(why);
+  }
+  if (!request->idempotent) {
+    ++failed_;
+    why.message += " (not retried: the statement is not marked idempotent)";
+    return request->done(why);
+  }
+  auto elapsed = std::chrono::steady_clock::now() - request->started;
+  if (stopping_ || elapsed > config_.idempotent_retry_for) {
+    ++failed_;
+    why.message += fmt::format(" (gave up after retrying for {} s)",
+                               std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
+    return request->done(why);
+  }
+  ++retries_;
+  if (request->next < request->plan.size()) return dispatch(std::move(request));
+  // Every node of the plan failed it: wait, then plan again (nodes may be back).
+  auto wait = std::min(std::chrono::milliseconds(50) * (1 << std::min(request->rounds, 6)),
+                       std::chrono::milliseconds(2000));
+  ++request->rounds;
+  auto timer = std::make_shared<asio::steady_timer>(io_, wait);
+  retry_timers_.insert(timer);
+  timer->async_wait([this, timer, request](const boost::system::error_code& ec) mutable {
+    retry_timers_.erase(timer);
+    request->plan.clear();
+    request->next = 0;
+    if (ec) {
+      ++failed_;
+      return request->done(make_error(errc::unavailable, "the CQL session was closed"));
+    }
+    dispatch(std::move(request));
+  });
+}
+
+std::string session::impl::cql_of(const std::string& id) const {
+  auto found = prepared_cql_.find(id);
+  return found == prepared_cql_.end() ? std::string() : found->second;
+}
+
+void session::impl::reprepare(std::shared_ptr<pending_request> request,
+                              std::shared_ptr<connection> via, const std::string& id) {
+  ++request->reprepares;
+  ++reprepares_;
+  auto cql = cql_of(id);
+  if (cql.empty()) {
+    ++failed_;
+    return request->done(make_error(errc::server,
+                                    "{}: Cassandra at {} does not know the statement and this "
+                                    "session never prepared it; prepare it again",
+                                    request->what, via->endpoint()));
+  }
+  std::string frame;
+  write_prepare(frame, 0, cql);
+  via->send(std::move(frame), [this, request, via, id](result<response> answer) mutable {
+    if (!answer) return retry_or_fail(std::move(request), answer.err());
+    if (answer->error) {
+      ++failed_;
+      return request->done(server_error_of(*answer->error, "re-PREPARE " + cql_of(id)));
+    }
+    if (answer->prepared.id != id) {
+      ++failed_;
+      return request->done(make_error(
+          errc::server, "{}: the statement's id changed when re-prepared; prepare it again",
+          request->what));
+    }
+    via->send(request->frame, [this, request, via](result<response> again) mutable {
+      on_response(std::move(request), std::move(via), std::move(again));
+    });
+  });
+}
+
+void session::impl::prepare_async(std::string cql, std::function<void(result<prepared>)> done) {
+  auto request = std::make_shared<pending_request>();
+  write_prepare(request->frame, 0, cql);
+  request->what = "PREPARE " + cql.substr(0, 80);
+  request->idempotent = true;
+  request->done = [this, cql, done = std::move(done)](result<response> answer) {
+    if (!answer) return done(answer.err());
+    prepared p{cql, answer->prepared.id, answer->prepared.bind_columns,
+               answer->prepared.partition_key_indexes, current_keyspace_};
+    if (!p.bind_columns.empty()) p.keyspace = p.bind_columns[0].keyspace;
+    prepared_cql_[p.id] = cql;
+    // Other nodes learn it now rather than on their first UNPREPARED.
+    for (auto& n : nodes_) {
+      if (n->pool.empty()) continue;
+      std::string frame;
+      write_prepare(frame, 0, cql);
+      n->pool.front()->send(std::move(frame), [](result<response>) {});
+    }
+    done(std::move(p));
+  };
+  submit(std::move(request));
+}
+
+// ---------------------------------------------------------------- public API
+
+session::session(std::unique_ptr<impl> state) : impl_(std::move(state)) {}
+session::~session() = default;
 
 result<std::unique_ptr<session>> session::connect(const session_config& config) {
-  std::unique_ptr<session> s(new session(config));
-  auto opened = s->open();
-  if (!opened) return opened.err();
-  return s;
+  if (config.connections_per_node < 1 || config.connections_per_node > 64)
+    return make_error(errc::invalid_argument, "connections per node must be 1..64, not {}",
+                      config.connections_per_node);
+  if (!config.compression.empty() && config.compression != "lz4")
+    return make_error(errc::invalid_argument, "CQL compression '{}' is not supported (use lz4)",
+                      config.compression);
+  std::unique_ptr<impl> state;
+  try {
+    state = std::make_unique<impl>(config);
+  } catch (const boost::system::system_error& e) {
+    return make_error(errc::invalid_argument, "TLS setup (CA file '{}') failed: {}",
+                      config.tls.ca_file, e.what());
+  }
+  auto started = state->start();
+  if (!started) return started.err();
+  return std::unique_ptr<session>(new session(std::move(state)));
 }
 
-result<void> session::open() {
-  close_socket();
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  auto port = std::to_string(config_.port);
-  if (int rc = getaddrinfo(config_.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    return make_error(errc::unavailable, "cannot resolve Cassandra host {}: {}", config_.host,
-                      gai_strerror(rc));
-  }
-  for (auto* a = found; a; a = a->ai_next) {
-    fd_ = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd_ < 0) continue;
-    if (::connect(fd_, a->ai_addr, a->ai_addrlen) == 0) break;
-    close_socket();
-  }
-  freeaddrinfo(found);
-  if (fd_ < 0) {
-    return make_error(errc::unavailable, "cannot connect to Cassandra at {}:{}: {}", config_.host,
-                      config_.port, std::strerror(errno));
-  }
-  int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  std::string frame;
-  write_startup(frame, 0);
-  auto ready = roundtrip(std::move(frame));
-  if (!ready) return ready.err();
-  if (ready->error) {
-    return make_error(errc::server, "Cassandra at {}:{} refused STARTUP: {}", config_.host,
-                      config_.port, ready->error->message);
-  }
-  if (ready->op == opcode::authenticate) {
-    return make_error(errc::unavailable,
-                      "Cassandra at {}:{} requires authentication (not supported yet)",
-                      config_.host, config_.port);
-  }
-  if (!config_.keyspace.empty()) {
-    std::string use;
-    write_query(use, 0, "USE \"" + config_.keyspace + "\"", {config_.level, {}, 0, {}});
-    auto r = checked(roundtrip(std::move(use)), "USE keyspace");
-    if (!r) return r.err();
-  }
-  return ok();
+const session_config& session::config() const {
+  return impl_->config_;
 }
 
-result<void> session::send_all(std::string_view bytes) {
-  while (!bytes.empty()) {
-    auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      close_socket();
-      return make_error(errc::unavailable,
-                        "connection to Cassandra at {}:{} lost while sending: {}", config_.host,
-                        config_.port, std::strerror(errno));
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return ok();
+session_stats session::stats() const {
+  return {impl_->requests_, impl_->retries_, impl_->reprepares_, impl_->reconnects_,
+          impl_->failed_};
 }
 
-result<std::pair<frame_header, std::string>> session::read_frame() {
-  auto read_exact = [this](char* dst, std::size_t n) -> result<void> {
-    std::size_t done = 0;
-    while (done < n) {
-      pollfd p{fd_, POLLIN, 0};
-      int ready = ::poll(&p, 1, static_cast<int>(config_.timeout.count()));
-      if (ready == 0) {
-        close_socket();
-        return make_error(errc::timeout, "no answer from Cassandra at {}:{} within {} ms",
-                          config_.host, config_.port, config_.timeout.count());
-      }
-      auto got = ready > 0 ? ::recv(fd_, dst + done, n - done, 0) : -1;
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        close_socket();
-        return make_error(errc::unavailable, "connection to Cassandra at {}:{} closed",
-                          config_.host, config_.port);
-      }
-      done += static_cast<std::size_t>(got);
-    }
-    return ok();
+std::vector<node_status> session::nodes() const {
+  std::lock_guard lock(impl_->state_mutex_);
+  std::vector<node_status> out;
+  for (const auto& n : impl_->nodes_) {
+    if (n->removed) continue;
+    out.push_back({n->address, n->port, n->data_center, n->up, n->data_center == impl_->local_dc_,
+                   n->requests.load(), n->last_error});
+  }
+  return out;
+}
+
+token_ring session::ring() const {
+  std::lock_guard lock(impl_->state_mutex_);
+  return impl_->ring_;
+}
+
+void session::execute_async(const prepared& statement, std::vector<bound_value> values,
+                            rows_handler done, statement_options options) {
+  auto request = std::make_shared<pending_request>();
+  if (auto key = routing_key(values, statement.partition_key_indexes))
+    request->token = murmur3_token(*key);
+  request->keyspace = statement.keyspace;
+  request->idempotent = options.idempotent;
+  request->what = "EXECUTE " + statement.cql.substr(0, 80);
+  write_execute(request->frame, 0, statement.id,
+                {options.level.value_or(impl_->config_.level), std::move(values), 0, {}});
+  request->done = [done = std::move(done)](result<response> r) {
+    if (!r) return done(r.err());
+    done(std::move(r->rows));
   };
-  char head[header_size];
-  if (auto r = read_exact(head, header_size); !r) return r.err();
-  auto header = parse_header(std::string_view(head, header_size));
-  if (!header) {
-    close_socket();
-    return header.err();
-  }
-  std::string body(header->length, '\0');
-  if (auto r = read_exact(body.data(), body.size()); !r) return r.err();
-  return std::pair{*header, std::move(body)};
+  impl_->submit(std::move(request));
 }
 
-result<response> session::roundtrip(std::string frame) {
-  if (fd_ < 0) {
-    return make_error(errc::unavailable, "not connected to Cassandra at {}:{}", config_.host,
-                      config_.port);
-  }
-  if (auto sent = send_all(frame); !sent) return sent.err();
-  auto got = read_frame();
-  if (!got) return got.err();
-  return parse_response(got->first, got->second);
+void session::query_async(std::string cql, query_params params, rows_handler done,
+                          statement_options options) {
+  auto request = std::make_shared<pending_request>();
+  request->idempotent = options.idempotent;
+  request->what = cql.substr(0, 80);
+  if (options.level) params.level = *options.level;
+  write_query(request->frame, 0, cql, params);
+  request->done = [done = std::move(done)](result<response> r) {
+    if (!r) return done(r.err());
+    done(std::move(r->rows));
+  };
+  impl_->submit(std::move(request));
 }
 
-result<response> session::checked(result<response> r, std::string_view what) {
-  if (!r) return r;
-  if (r->error) {
-    return make_error(errc::server, "{} failed: {} (0x{:04x}): {}", what,
-                      error_name(r->error->code), r->error->code, r->error->message);
-  }
-  return r;
+namespace {
+
+/// Runs an asynchronous call and waits for its callback.
+template <typename T, typename Start>
+result<T> wait_for(session::impl& state, Start&& start) {
+  if (state.on_io_thread())
+    return make_error(errc::internal, "a blocking CQL call was made from a session callback");
+  std::promise<result<T>> promise;
+  auto future = promise.get_future();
+  start([&promise](result<T> r) { promise.set_value(std::move(r)); });
+  return future.get();
 }
+
+}  // namespace
 
 result<rows_result> session::query_page(std::string_view cql, const query_params& params) {
-  if (fd_ < 0) {
-    if (auto reopened = open(); !reopened) return reopened.err();
-  }
-  std::string frame;
-  write_query(frame, 1, cql, params);
-  auto r = checked(roundtrip(std::move(frame)), cql.substr(0, 80));
-  if (!r) return r.err();
-  return std::move(r->rows);
+  if (cql.substr(0, 4) == "USE " || cql.substr(0, 4) == "use ")
+    return make_error(errc::invalid_argument,
+                      "switch keyspaces with the session's keyspace setting, not '{}'", cql);
+  return wait_for<rows_result>(*impl_, [&](rows_handler done) {
+    query_async(std::string(cql), params, std::move(done), {.idempotent = true});
+  });
 }
 
 result<rows_result> session::query(std::string_view cql, std::vector<bound_value> values) {
-  query_params params{config_.level, std::move(values), 5000, {}};
+  query_params params{impl_->config_.level, std::move(values), 5000, {}};
   rows_result all;
   while (true) {
     auto page = query_page(cql, params);
@@ -173,62 +349,37 @@ result<rows_result> session::query(std::string_view cql, std::vector<bound_value
 }
 
 result<prepared> session::prepare(std::string cql) {
-  if (fd_ < 0) {
-    if (auto reopened = open(); !reopened) return reopened.err();
-  }
-  std::string frame;
-  write_prepare(frame, 1, cql);
-  auto r = checked(roundtrip(std::move(frame)), "PREPARE " + cql.substr(0, 80));
-  if (!r) return r.err();
-  return prepared{std::move(cql), std::move(r->prepared.id), std::move(r->prepared.bind_columns)};
+  return wait_for<prepared>(*impl_, [&](std::function<void(result<prepared>)> done) {
+    impl_->prepare_async(std::move(cql), std::move(done));
+  });
 }
 
-result<response> session::run_prepared(
-    prepared& statement, const std::function<void(std::string&, const prepared&)>& write_frame,
-    std::string_view what) {
-  if (fd_ < 0) {
-    if (auto reopened = open(); !reopened) return reopened.err();
-  }
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::string frame;
-    write_frame(frame, statement);
-    auto r = roundtrip(std::move(frame));
-    if (!r) return r.err();
-    if (r->error && r->error->code == error_unprepared && attempt == 0) {
-      auto again = prepare(statement.cql);  // the node forgot it (restart, ALTER): again
-      if (!again) return again.err();
-      statement = std::move(*again);
-      continue;
-    }
-    return checked(std::move(r), fmt::format("{} {}", what, statement.cql.substr(0, 80)));
-  }
-  return make_error(errc::server, "statement stayed unprepared after re-preparing: {}",
-                    statement.cql);
-}
-
-result<rows_result> session::execute(prepared& statement, std::vector<bound_value> values) {
-  query_params params{config_.level, std::move(values), 5000, {}};
-  auto r = run_prepared(
-      statement,
-      [&params](std::string& frame, const prepared& p) { write_execute(frame, 1, p.id, params); },
-      "EXECUTE");
-  if (!r) return r.err();
-  return std::move(r->rows);
+result<rows_result> session::execute(prepared& statement, std::vector<bound_value> values,
+                                     statement_options options) {
+  return wait_for<rows_result>(*impl_, [&](rows_handler done) {
+    execute_async(statement, std::move(values), std::move(done), options);
+  });
 }
 
 result<void> session::execute_batch(prepared& statement,
                                     const std::vector<std::vector<bound_value>>& values,
-                                    batch_kind kind) {
+                                    batch_kind kind, statement_options options) {
   if (values.empty()) return ok();
   if (values.size() > 0x7FFF)
     return make_error(errc::invalid_argument, "a BATCH holds at most 32767 statements, not {}",
                       values.size());
-  auto r = run_prepared(
-      statement,
-      [&](std::string& frame, const prepared& p) {
-        write_batch(frame, 1, kind, p.id, values, config_.level);
-      },
-      "BATCH of");
+  auto request = std::make_shared<pending_request>();
+  if (auto key = routing_key(values[0], statement.partition_key_indexes))
+    request->token = murmur3_token(*key);
+  request->keyspace = statement.keyspace;
+  request->idempotent = options.idempotent;
+  request->what = "BATCH of " + statement.cql.substr(0, 80);
+  write_batch(request->frame, 0, kind, statement.id, values,
+              options.level.value_or(impl_->config_.level));
+  auto r = wait_for<response>(*impl_, [&](std::function<void(result<response>)> done) {
+    request->done = std::move(done);
+    impl_->submit(request);
+  });
   if (!r) return r.err();
   return ok();
 }
@@ -236,82 +387,42 @@ result<void> session::execute_batch(prepared& statement,
 std::vector<result<void>> session::execute_many(prepared& statement,
                                                 const std::vector<std::vector<bound_value>>& values,
                                                 std::size_t window,
-                                                std::vector<std::chrono::microseconds>* latencies) {
+                                                std::vector<std::chrono::microseconds>* latencies,
+                                                statement_options options) {
   std::vector<result<void>> results(values.size(), ok());
   if (latencies) latencies->assign(values.size(), std::chrono::microseconds(-1));
-  if (values.empty()) return results;
-  if (fd_ < 0) {
-    if (auto reopened = open(); !reopened) {
-      for (auto& r : results) r = reopened.err();
-      return results;
-    }
+  if (impl_->on_io_thread()) {
+    for (auto& r : results)
+      r = make_error(errc::internal, "a blocking CQL call was made from a session callback");
+    return results;
   }
   window = std::clamp<std::size_t>(window, 1, 32000);
-  // Stream ids 1..window are handed out from a free list; owner[stream] is the request.
-  std::vector<std::int16_t> free_streams;
-  for (std::size_t s = window; s >= 1; --s) free_streams.push_back(static_cast<std::int16_t>(s));
-  std::vector<std::size_t> owner(window + 1, SIZE_MAX);
-  std::vector<std::chrono::steady_clock::time_point> sent_at(latencies ? window + 1 : 0);
-  std::size_t pending = 0;
-  std::vector<std::size_t> unprepared;
-  std::size_t next = 0;
-  std::string batch;
-  auto fail_rest = [&](const error& e) {
-    for (auto i : owner) {
-      if (i != SIZE_MAX) results[i] = e;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t in_flight = 0;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    {
+      std::unique_lock lock(mutex);
+      changed.wait(lock, [&] { return in_flight < window; });
+      ++in_flight;
     }
-    for (; next < values.size(); ++next) results[next] = e;
-  };
-  while (next < values.size() || pending > 0) {
-    batch.clear();
-    while (next < values.size() && !free_streams.empty()) {
-      auto stream = free_streams.back();
-      free_streams.pop_back();
-      owner[static_cast<std::size_t>(stream)] = next;
-      if (latencies) sent_at[static_cast<std::size_t>(stream)] = std::chrono::steady_clock::now();
-      write_execute(batch, stream, statement.id, {config_.level, values[next], 0, {}});
-      ++next;
-      ++pending;
-    }
-    if (!batch.empty()) {
-      if (auto sent = send_all(batch); !sent) {
-        fail_rest(sent.err());
-        return results;
-      }
-    }
-    auto got = read_frame();
-    if (!got) {
-      fail_rest(got.err());
-      return results;
-    }
-    auto stream = got->first.stream;
-    if (stream < 1 || static_cast<std::size_t>(stream) > window ||
-        owner[static_cast<std::size_t>(stream)] == SIZE_MAX) {
-      continue;  // an event (stream -1) or an answer to nothing we sent
-    }
-    auto index = owner[static_cast<std::size_t>(stream)];
-    owner[static_cast<std::size_t>(stream)] = SIZE_MAX;
-    if (latencies) {
-      (*latencies)[index] = std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::steady_clock::now() - sent_at[static_cast<std::size_t>(stream)]);
-    }
-    free_streams.push_back(stream);
-    --pending;
-    auto parsed = parse_response(got->first, got->second);
-    if (!parsed) {
-      results[index] = parsed.err();
-    } else if (parsed->error && parsed->error->code == error_unprepared) {
-      unprepared.push_back(index);
-    } else if (parsed->error) {
-      results[index] =
-          make_error(errc::server, "{} (0x{:04x}): {}", error_name(parsed->error->code),
-                     parsed->error->code, parsed->error->message);
-    }
+    auto sent = std::chrono::steady_clock::now();
+    execute_async(
+        statement, values[i],
+        [&, i, sent](result<rows_result> r) {
+          if (!r) results[i] = r.err();
+          if (latencies) {
+            (*latencies)[i] = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - sent);
+          }
+          std::lock_guard lock(mutex);
+          --in_flight;
+          changed.notify_all();
+        },
+        options);
   }
-  for (auto index : unprepared) {
-    auto r = execute(statement, values[index]);
-    if (!r) results[index] = r.err();
-  }
+  std::unique_lock lock(mutex);
+  changed.wait(lock, [&] { return in_flight == 0; });
   return results;
 }
 

@@ -5,6 +5,7 @@
 // bits with Long.MIN_VALUE mapped to Long.MAX_VALUE); no Debian package offers it.
 #include "cql/token.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/error.h"
@@ -119,6 +120,83 @@ const node_info* token_ring::owner_in(std::int64_t token, std::string_view data_
   return nullptr;
 }
 
+std::vector<const node_info*> token_ring::replicas(std::int64_t token, const replication& r) const {
+  std::vector<const node_info*> out;
+  if (ring_.empty()) return out;
+  const bool per_dc = r.strategy.find("NetworkTopologyStrategy") != std::string::npos;
+  std::size_t wanted = 0;
+  if (per_dc) {
+    for (const auto& [dc, n] : r.per_dc) wanted += static_cast<std::size_t>(std::max(n, 0));
+  } else {
+    wanted = static_cast<std::size_t>(std::max(r.factor, 1));
+  }
+  wanted = std::min(wanted, nodes_.size());
+  std::map<std::string, int, std::less<>> taken_in_dc;
+  auto start = ring_.lower_bound(token);
+  if (start == ring_.end()) start = ring_.begin();
+  auto it = start;
+  do {
+    const node_info* n = &nodes_[it->second];
+    bool seen = std::find(out.begin(), out.end(), n) != out.end();
+    if (!seen) {
+      if (!per_dc) {
+        out.push_back(n);
+      } else if (auto f = r.per_dc.find(n->data_center);
+                 f != r.per_dc.end() && taken_in_dc[n->data_center] < f->second) {
+        ++taken_in_dc[n->data_center];
+        out.push_back(n);
+      }
+    }
+    if (out.size() >= wanted) break;
+    if (++it == ring_.end()) it = ring_.begin();
+  } while (it != start);
+  return out;
+}
+
+replication parse_replication(const std::vector<std::pair<std::string, std::string>>& options) {
+  replication r;
+  for (const auto& [key, value] : options) {
+    if (key == "class") r.strategy = value;
+  }
+  const bool per_dc = r.strategy.find("NetworkTopologyStrategy") != std::string::npos;
+  for (const auto& [key, value] : options) {
+    if (key == "class") continue;
+    int factor = 0;
+    try {
+      factor = std::stoi(value);  // "3", or "3/1" with transient replicas
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (per_dc) {
+      r.per_dc[key] = factor;
+    } else if (key == "replication_factor") {
+      r.factor = factor;
+    }
+  }
+  return r;
+}
+
+std::optional<std::string> routing_key(const std::vector<std::optional<std::string>>& values,
+                                       const std::vector<int>& partition_key_indexes) {
+  if (partition_key_indexes.empty()) return std::nullopt;
+  for (int i : partition_key_indexes) {
+    if (i < 0 || static_cast<std::size_t>(i) >= values.size() ||
+        !values[static_cast<std::size_t>(i)])
+      return std::nullopt;
+  }
+  if (partition_key_indexes.size() == 1)
+    return values[static_cast<std::size_t>(partition_key_indexes[0])];
+  std::string key;
+  for (int i : partition_key_indexes) {
+    const auto& v = *values[static_cast<std::size_t>(i)];
+    key.push_back(static_cast<char>((v.size() >> 8) & 0xFF));
+    key.push_back(static_cast<char>(v.size() & 0xFF));
+    key += v;
+    key.push_back('\0');
+  }
+  return key;
+}
+
 namespace {
 
 /// The tokens column: a set<text> of decimal Murmur3 tokens.
@@ -144,26 +222,36 @@ std::string cell_string(const std::optional<std::string>& cell) {
 
 }  // namespace
 
-result<token_ring> discover_ring(session& s) {
+result<std::vector<node_info>> nodes_from_rows(const rows_result& rows) {
   std::vector<node_info> nodes;
+  if (rows.columns.size() < 4)
+    return make_error(errc::protocol, "node rows need 4 columns, got {}", rows.columns.size());
+  for (const auto& row : rows.rows) {
+    node_info n;
+    n.address = cell_text(rows.columns[0].type, row[0]);
+    n.data_center = cell_string(row[1]);
+    n.rack = cell_string(row[2]);
+    auto tokens = parse_tokens(row[3]);
+    if (!tokens) return tokens.err();
+    n.tokens = std::move(*tokens);
+    if (row.size() > 4 && row[4]) n.port = read_int(*row[4]);
+    nodes.push_back(std::move(n));
+  }
+  return nodes;
+}
+
+result<token_ring> discover_ring(session& s) {
   auto local = s.query("SELECT rpc_address, data_center, rack, tokens FROM system.local");
   if (!local) return local.err();
   auto peers = s.query("SELECT rpc_address, data_center, rack, tokens FROM system.peers");
   if (!peers) return peers.err();
-  for (const auto* rows : {&*local, &*peers}) {
-    for (const auto& row : rows->rows) {
-      node_info n;
-      n.address = cell_text(rows->columns[0].type, row[0]);
-      n.data_center = cell_string(row[1]);
-      n.rack = cell_string(row[2]);
-      auto tokens = parse_tokens(row[3]);
-      if (!tokens) return tokens.err();
-      n.tokens = std::move(*tokens);
-      nodes.push_back(std::move(n));
-    }
-  }
-  if (nodes.empty()) return make_error(errc::protocol, "system.local returned no row");
-  return token_ring(std::move(nodes));
+  auto nodes = nodes_from_rows(*local);
+  if (!nodes) return nodes.err();
+  auto others = nodes_from_rows(*peers);
+  if (!others) return others.err();
+  nodes->insert(nodes->end(), others->begin(), others->end());
+  if (nodes->empty()) return make_error(errc::protocol, "system.local returned no row");
+  return token_ring(std::move(*nodes));
 }
 
 }  // namespace sluice::cql

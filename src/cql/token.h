@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "cql/protocol.h"
 
 namespace sluice::cql {
 
@@ -27,7 +28,25 @@ struct node_info {
   std::string data_center;
   std::string rack;
   std::vector<std::int64_t> tokens;
+  int port = 0;  // native port (0: the session's configured port)
 };
+
+/// A keyspace's replication as system_schema.keyspaces gives it: SimpleStrategy with one
+/// factor, or NetworkTopologyStrategy with a factor per data centre.
+struct replication {
+  std::string strategy = "SimpleStrategy";
+  int factor = 1;                     // SimpleStrategy
+  std::map<std::string, int> per_dc;  // NetworkTopologyStrategy
+};
+/// From the `replication` map<text, text> (class plus factors); unknown classes are read
+/// as SimpleStrategy with factor 1 (the primary owner stays right).
+replication parse_replication(const std::vector<std::pair<std::string, std::string>>& options);
+
+/// The routing key of a statement: the bound value of a one-column partition key, or the
+/// composite encoding ([short length][bytes][0] per component) of a multi-column one.
+/// Empty when a key component is unbound or null.
+std::optional<std::string> routing_key(const std::vector<std::optional<std::string>>& values,
+                                       const std::vector<int>& partition_key_indexes);
 
 /// The ring: each token owned by the node that holds the range ending at it.
 class token_ring {
@@ -42,6 +61,10 @@ class token_ring {
   /// `data_center` after it on the ring (a DC-aware fallback); null if the data centre
   /// has no node.
   const node_info* owner_in(std::int64_t token, std::string_view data_center) const;
+  /// The replicas of `token`, primary first: walking the ring clockwise, the first
+  /// `factor` distinct nodes (SimpleStrategy) or, per data centre, the first
+  /// `per_dc[dc]` distinct nodes of that centre (NetworkTopologyStrategy; racks ignored).
+  std::vector<const node_info*> replicas(std::int64_t token, const replication& r) const;
 
   const std::vector<node_info>& nodes() const { return nodes_; }
 
@@ -49,6 +72,10 @@ class token_ring {
   std::vector<node_info> nodes_;
   std::map<std::int64_t, std::size_t> ring_;  // token -> index in nodes_
 };
+
+/// Nodes from rows of (address, data_center, rack, tokens[, port]) as selected from
+/// system.local and system.peers(_v2); a null port leaves 0.
+result<std::vector<node_info>> nodes_from_rows(const rows_result& rows);
 
 /// Reads the ring through an open session: system.local (the node itself) and
 /// system.peers (every other node).

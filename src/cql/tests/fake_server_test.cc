@@ -83,7 +83,7 @@ TEST(CqlFakeServer, TruncatedHeaderThenCloseIsAClosedConnectionError) {
 
 TEST(CqlFakeServer, TruncatedHeaderOnAnOpenSocketTimesOutInsteadOfHanging) {
   auto e = connect_error(header(0x02, 0).substr(0, 4), std::chrono::milliseconds(1500));
-  EXPECT_NE(e.find("within 300 ms"), std::string::npos) << e;
+  EXPECT_NE(e.find("300 ms"), std::string::npos) << e;
 }
 
 TEST(CqlFakeServer, AbsurdBodyLengthIsRejectedBeforeAllocating) {

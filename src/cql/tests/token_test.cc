@@ -42,6 +42,44 @@ TEST(TokenRing, EmptyRingOwnsNothing) {
   EXPECT_EQ(ring.owner_in(0, "dc1"), nullptr);
 }
 
+TEST(TokenRing, SimpleStrategyReplicasAreTheNextDistinctNodesClockwise) {
+  auto ring = three_nodes();
+  auto replicas = ring.replicas(1, {"SimpleStrategy", 2, {}});  // owner 10.0.0.1 (500)
+  ASSERT_EQ(replicas.size(), 2u);
+  EXPECT_EQ(replicas[0]->address, "10.0.0.1");
+  EXPECT_EQ(replicas[1]->address, "10.0.0.3");                        // 1000, then wraps
+  EXPECT_EQ(ring.replicas(1, {"SimpleStrategy", 9, {}}).size(), 3u);  // capped by nodes
+}
+
+TEST(TokenRing, NetworkTopologyReplicasTakeTheFactorOfEachDataCentre) {
+  auto ring = three_nodes();
+  replication r{"org.apache.cassandra.locator.NetworkTopologyStrategy", 1, {{"dc1", 2}}};
+  auto replicas = ring.replicas(999, r);  // 1000 (dc2) is skipped: dc2 has no factor
+  ASSERT_EQ(replicas.size(), 2u);
+  EXPECT_EQ(replicas[0]->address, "10.0.0.1");
+  EXPECT_EQ(replicas[1]->address, "10.0.0.2");
+}
+
+TEST(Replication, ReadsTheClassAndFactorsOfTheSchemaMap) {
+  auto simple = parse_replication(
+      {{"class", "org.apache.cassandra.locator.SimpleStrategy"}, {"replication_factor", "3"}});
+  EXPECT_EQ(simple.factor, 3);
+  auto nts = parse_replication({{"class", "org.apache.cassandra.locator.NetworkTopologyStrategy"},
+                                {"dc1", "3"},
+                                {"dc2", "2/1"}});
+  EXPECT_EQ(nts.per_dc.at("dc1"), 3);
+  EXPECT_EQ(nts.per_dc.at("dc2"), 2);
+}
+
+TEST(RoutingKey, OneColumnKeyIsTheValueAndCompositeKeysAreLengthPrefixed) {
+  std::vector<std::optional<std::string>> values = {std::string("ab"), std::string("x"),
+                                                    std::nullopt};
+  EXPECT_EQ(routing_key(values, {0}), "ab");
+  EXPECT_EQ(routing_key(values, {1, 0}), std::string("\0\1x\0\0\2ab\0", 9));
+  EXPECT_EQ(routing_key(values, {2}), std::nullopt);  // a null key component: no routing
+  EXPECT_EQ(routing_key(values, {}), std::nullopt);
+}
+
 TEST(Murmur3Token, SameKeySameTokenAndKeysSpreadOverTheRing) {
   EXPECT_EQ(murmur3_token("user-1"), murmur3_token("user-1"));
   int negative = 0;

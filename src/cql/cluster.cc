@@ -1,0 +1,384 @@
+// The cluster side of the session: contact points and the control connection, topology
+// from system.local/system.peers_v2 and replication from system_schema.keyspaces, one
+// connection pool per node, reconnection with exponential backoff, and server events.
+#include <boost/asio/post.hpp>
+#include <random>
+
+#include "cql/session_impl.h"
+
+namespace sluice::cql {
+namespace asio = boost::asio;
+
+namespace {
+
+std::vector<std::string> split_hosts(const std::string& hosts) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= hosts.size()) {
+    auto comma = hosts.find(',', start);
+    auto part = hosts.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto first = part.find_first_not_of(' ');
+    auto last = part.find_last_not_of(' ');
+    if (first != std::string::npos) out.push_back(part.substr(first, last - first + 1));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::chrono::milliseconds backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap,
+                                  int failures) {
+  auto wait = base * (1LL << std::min(failures, 12));
+  if (wait > cap) wait = cap;
+  static thread_local std::minstd_rand jitter(std::random_device{}());
+  auto spread = std::uniform_real_distribution<double>(0.8, 1.2)(jitter);
+  return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(wait.count()) * spread));
+}
+
+}  // namespace
+
+session::impl::impl(session_config config)
+    : config_(std::move(config)), work_(asio::make_work_guard(io_)) {
+  contacts_ = split_hosts(config_.host);
+  current_keyspace_ = config_.keyspace;
+  if (config_.tls.enabled) {
+    tls_ = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    if (config_.tls.ca_file.empty()) {
+      tls_->set_default_verify_paths();
+    } else {
+      tls_->load_verify_file(config_.tls.ca_file);
+    }
+    tls_->set_verify_mode(config_.tls.verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
+  }
+  control_timer_ = std::make_unique<asio::steady_timer>(io_);
+  refresh_timer_ = std::make_unique<asio::steady_timer>(io_);
+  thread_ = std::thread([this] { io_.run(); });
+  io_thread_id_ = thread_.get_id();
+}
+
+session::impl::~impl() {
+  asio::post(io_, [this] { stop(); });
+  work_.reset();
+  thread_.join();
+}
+
+void session::impl::stop() {
+  stopping_ = true;
+  auto closed = make_error(errc::unavailable, "the CQL session was closed");
+  control_timer_->cancel();
+  refresh_timer_->cancel();
+  for (const auto& timer : retry_timers_) timer->cancel();
+  if (control_) control_->close(closed);
+  for (auto& n : nodes_) {
+    if (n->reconnect_timer) n->reconnect_timer->cancel();
+    auto pool = n->pool;
+    for (auto& c : pool) c->close(closed);
+  }
+}
+
+result<void> session::impl::start() {
+  if (contacts_.empty())
+    return make_error(errc::invalid_argument, "no Cassandra contact point given (--host)");
+  asio::post(io_, [this] { open_control(0); });
+  std::unique_lock lock(start_mutex_);
+  start_cv_.wait(lock, [this] { return start_outcome_.has_value(); });
+  return *start_outcome_;
+}
+
+void session::impl::finish_start(result<void> outcome) {
+  std::lock_guard lock(start_mutex_);
+  if (start_outcome_) return;
+  start_outcome_ = std::move(outcome);
+  start_cv_.notify_all();
+}
+
+connection_options session::impl::options_for(const std::string& host, int port) const {
+  connection_options o;
+  o.host = host;
+  o.port = port;
+  o.keyspace = current_keyspace_;
+  o.connect_timeout = config_.timeout;
+  o.request_timeout = config_.timeout;
+  o.auth = config_.auth;
+  o.compression = config_.compression;
+  o.max_version = config_.max_protocol_version;
+  o.tls = tls_;
+  o.verify_host = config_.tls.verify;
+  return o;
+}
+
+void session::impl::open_control(std::size_t contact) {
+  if (stopping_) return;
+  // Contact points first, then any node already known.
+  std::vector<std::pair<std::string, int>> candidates;
+  for (const auto& c : contacts_) candidates.emplace_back(c, config_.port);
+  for (const auto& n : nodes_) {
+    if (!n->removed) candidates.emplace_back(n->address, n->port);
+  }
+  if (contact >= candidates.size()) {
+    bool starting = !start_outcome_;
+    if (starting) {
+      finish_start(make_error(errc::unavailable, "cannot reach Cassandra: {}", start_errors_));
+      return;
+    }
+    control_timer_->expires_after(
+        backoff(config_.reconnect_base, config_.reconnect_max, control_failures_++));
+    control_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) open_control(0);
+    });
+    return;
+  }
+  auto [host, port] = candidates[contact];
+  auto options = options_for(host, port);
+  options.keyspace.clear();
+  connection::open(io_, options, [this, contact](result<std::shared_ptr<connection>> opened) {
+    if (stopping_) {
+      if (opened) (*opened)->close(make_error(errc::unavailable, "the CQL session was closed"));
+      return;
+    }
+    if (!opened) {
+      if (!start_outcome_) {
+        start_errors_ += (start_errors_.empty() ? "" : "; ") + opened.err().message;
+        // A wrong password or a missing keyspace will not get better on another node.
+        if (opened.err().code != errc::unavailable && opened.err().code != errc::timeout) {
+          finish_start(opened.err());
+          return;
+        }
+      }
+      open_control(contact + 1);
+      return;
+    }
+    control_failures_ = 0;
+    control_ = *opened;
+    control_->on_event([this](const server_event& e) { handle_event(e); });
+    control_->on_close([this](const error& why) { control_lost(why); });
+    std::string frame;
+    write_register(frame, 0, {"TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"});
+    control_->send(std::move(frame), [](result<response>) {});
+    refresh_topology();
+  });
+}
+
+void session::impl::control_lost(const error& why) {
+  control_.reset();
+  if (stopping_) return;
+  (void)why;
+  control_timer_->expires_after(
+      backoff(config_.reconnect_base, config_.reconnect_max, control_failures_++));
+  control_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) open_control(0);
+  });
+}
+
+void session::impl::control_query(std::string cql,
+                                  std::function<void(result<rows_result>)> done) {
+  if (!control_) {
+    done(make_error(errc::unavailable, "no control connection to Cassandra"));
+    return;
+  }
+  std::string frame;
+  write_query(frame, 0, cql, {consistency::one, {}, 0, {}});
+  control_->send(std::move(frame), [cql, done = std::move(done)](result<response> r) {
+    if (!r) return done(r.err());
+    if (r->error) return done(server_error_of(*r->error, cql));
+    done(std::move(r->rows));
+  });
+}
+
+void session::impl::refresh_topology() {
+  auto fail = [this](const error& e) {
+    if (!start_outcome_) finish_start(e);
+  };
+  control_query(
+      "SELECT rpc_address, data_center, rack, tokens FROM system.local",
+      [this, fail](result<rows_result> local) {
+        if (!local) return fail(local.err());
+        auto with_peers = [this, fail, local = std::move(*local)](result<rows_result> peers) {
+          if (!peers) return fail(peers.err());
+          control_query("SELECT keyspace_name, replication FROM system_schema.keyspaces",
+                        [this, fail, local, peers = std::move(*peers)](result<rows_result> ks) {
+                          if (!ks) return fail(ks.err());
+                          apply_topology(local, peers, *ks);
+                        });
+        };
+        control_query(
+            "SELECT native_address, data_center, rack, tokens, native_port FROM system.peers_v2",
+            [this, with_peers](result<rows_result> peers) {
+              if (peers) return with_peers(std::move(peers));
+              control_query("SELECT rpc_address, data_center, rack, tokens FROM system.peers",
+                            with_peers);  // servers before 4.0
+            });
+      });
+}
+
+void session::impl::schedule_refresh(std::chrono::milliseconds delay) {
+  if (refresh_scheduled_ || stopping_) return;
+  refresh_scheduled_ = true;
+  refresh_timer_->expires_after(delay);
+  refresh_timer_->async_wait([this](const boost::system::error_code& ec) {
+    refresh_scheduled_ = false;
+    if (!ec && control_) refresh_topology();
+  });
+}
+
+void session::impl::apply_topology(const rows_result& local, const rows_result& peers,
+                                   const rows_result& keyspaces) {
+  auto local_nodes = nodes_from_rows(local);
+  auto peer_nodes = nodes_from_rows(peers);
+  if (!local_nodes || !peer_nodes || local_nodes->empty()) {
+    if (!start_outcome_)
+      finish_start(make_error(errc::protocol, "cannot read the cluster topology: {}",
+                              !local_nodes  ? local_nodes.err().message
+                              : !peer_nodes ? peer_nodes.err().message
+                                            : "system.local is empty"));
+    return;
+  }
+  // The node we asked is known by the address we reached it at.
+  (*local_nodes)[0].address = control_->options().host;
+  (*local_nodes)[0].port = control_->options().port;
+  std::vector<node_info> all = std::move(*local_nodes);
+  for (auto& p : *peer_nodes) {
+    if (p.port == 0) p.port = config_.port;
+    all.push_back(std::move(p));
+  }
+  if (local_dc_.empty()) local_dc_ = config_.local_dc.empty() ? all[0].data_center : config_.local_dc;
+  std::map<std::string, replication> parsed;
+  for (const auto& row : keyspaces.rows) {
+    if (row.size() < 2 || !row[0] || !row[1]) continue;
+    auto items = read_collection(*row[1], 2);
+    if (!items) continue;
+    std::vector<std::pair<std::string, std::string>> options;
+    for (std::size_t i = 0; i + 1 < items->size(); i += 2)
+      options.emplace_back((*items)[i].value_or(""), (*items)[i + 1].value_or(""));
+    parsed[*row[0]] = parse_replication(options);
+  }
+  keyspaces_ = std::move(parsed);
+  std::vector<std::size_t> seen;
+  for (const auto& info : all) seen.push_back(node_index(info.address, info.port));
+  {
+    std::lock_guard lock(state_mutex_);
+    ring_ = token_ring(all);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      auto& n = *nodes_[seen[i]];
+      n.data_center = all[i].data_center;
+      n.rack = all[i].rack;
+      n.removed = false;
+    }
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (std::find(seen.begin(), seen.end(), i) == seen.end()) nodes_[i]->removed = true;
+    }
+  }
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    auto& n = *nodes_[i];
+    if (n.removed) {
+      auto pool = n.pool;
+      for (auto& c : pool) c->close(make_error(errc::unavailable, "node left the cluster"));
+    } else if (n.pool.empty() && !n.opening && !n.reconnect_scheduled) {
+      connect_node(i);
+    }
+  }
+}
+
+std::size_t session::impl::node_index(const std::string& address, int port) {
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i]->address == address && nodes_[i]->port == port) return i;
+  }
+  auto n = std::make_unique<node>();
+  n->address = address;
+  n->port = port;
+  n->reconnect_timer = std::make_unique<asio::steady_timer>(io_);
+  std::lock_guard lock(state_mutex_);
+  nodes_.push_back(std::move(n));
+  return nodes_.size() - 1;
+}
+
+void session::impl::connect_node(std::size_t index) {
+  auto& n = *nodes_[index];
+  if (n.opening || stopping_ || n.removed) return;
+  n.opening = true;
+  connection::open(io_, options_for(n.address, n.port),
+                   [this, index](result<std::shared_ptr<connection>> opened) {
+                     node_opened(index, std::move(opened));
+                   });
+}
+
+void session::impl::node_opened(std::size_t index, result<std::shared_ptr<connection>> opened) {
+  auto& n = *nodes_[index];
+  n.opening = false;
+  if (stopping_) {
+    if (opened) (*opened)->close(make_error(errc::unavailable, "the CQL session was closed"));
+    return;
+  }
+  if (!opened) {
+    ++n.failures;
+    {
+      std::lock_guard lock(state_mutex_);
+      n.last_error = opened.err().message;
+    }
+    bool any_up = false, all_tried = true;
+    for (const auto& other : nodes_) {
+      any_up = any_up || other->up;
+      all_tried = all_tried && (other->up || other->failures > 0);
+    }
+    if (!start_outcome_ && !any_up && all_tried) finish_start(opened.err());
+    schedule_reconnect(index);
+    return;
+  }
+  auto c = *opened;
+  const connection* identity = c.get();
+  c->on_close([this, index, identity](const error& why) { connection_closed(index, identity, why); });
+  n.pool.push_back(c);
+  if (n.ever_up && !n.up) ++reconnects_;
+  n.failures = 0;
+  n.ever_up = true;
+  {
+    std::lock_guard lock(state_mutex_);
+    n.up = true;
+  }
+  if (static_cast<int>(n.pool.size()) < config_.connections_per_node) connect_node(index);
+  finish_start(ok());
+}
+
+void session::impl::schedule_reconnect(std::size_t index) {
+  auto& n = *nodes_[index];
+  if (n.reconnect_scheduled || stopping_ || n.removed) return;
+  n.reconnect_scheduled = true;
+  n.reconnect_timer->expires_after(
+      backoff(config_.reconnect_base, config_.reconnect_max, std::max(n.failures - 1, 0)));
+  n.reconnect_timer->async_wait([this, index](const boost::system::error_code& ec) {
+    nodes_[index]->reconnect_scheduled = false;
+    if (!ec) connect_node(index);
+  });
+}
+
+void session::impl::connection_closed(std::size_t index, const connection* closed,
+                                      const error& why) {
+  auto& n = *nodes_[index];
+  std::erase_if(n.pool, [closed](const auto& c) { return c.get() == closed; });
+  if (n.pool.empty()) {
+    std::lock_guard lock(state_mutex_);
+    n.up = false;
+    n.last_error = why.message;
+  }
+  if (!stopping_) schedule_reconnect(index);
+}
+
+void session::impl::handle_event(const server_event& event) {
+  if (config_.on_event) config_.on_event(event);
+  if (event.type == "SCHEMA_CHANGE") {
+    if (event.target == "KEYSPACE") schedule_refresh(std::chrono::milliseconds(200));
+  } else if (event.type == "TOPOLOGY_CHANGE") {
+    schedule_refresh(std::chrono::milliseconds(1000));
+  } else if (event.type == "STATUS_CHANGE" && event.change == "UP") {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      auto& n = *nodes_[i];
+      if (n.address == event.address && n.pool.empty() && !n.opening) {
+        n.reconnect_timer->cancel();  // it is back: do not wait out the backoff
+        n.reconnect_scheduled = false;
+        connect_node(i);
+      }
+    }
+  }
+}
+
+}  // namespace sluice::cql

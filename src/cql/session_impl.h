@@ -1,0 +1,139 @@
+// The session's private state, all of it owned by one I/O thread: the nodes with their
+// connection pools and reconnection timers, the control connection (topology, schema,
+// events), the ring and keyspace replication for token-aware routing, and the request
+// path (query plan, retries, re-prepare). Only session.cc and cluster.cc include this.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "cql/connection.h"
+#include "cql/cql.h"
+
+namespace sluice::cql {
+
+/// One request on its way through the cluster: the frame is built once and re-sent on
+/// retries (a new stream id each time).
+struct pending_request {
+  std::string frame;
+  std::optional<std::int64_t> token;
+  std::string keyspace;
+  std::string what;  // "EXECUTE <cql>" for error messages
+  bool idempotent = false;
+  std::function<void(result<response>)> done;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::vector<std::size_t> plan;  // node indexes, best first
+  std::size_t next = 0;
+  int rounds = 0;
+  int reprepares = 0;
+};
+
+class session::impl {
+ public:
+  explicit impl(session_config config);
+  ~impl();
+
+  /// Blocking: reaches a contact point, reads the topology, opens the pools.
+  result<void> start();
+  /// Thread-safe: hands the request to the I/O thread.
+  void submit(std::shared_ptr<pending_request> request);
+  void prepare_async(std::string cql, std::function<void(result<prepared>)> done);
+  bool on_io_thread() const { return std::this_thread::get_id() == io_thread_id_; }
+
+  session_config config_;
+  std::atomic<std::uint64_t> requests_{0}, retries_{0}, reprepares_{0}, reconnects_{0},
+      failed_{0};
+  mutable std::mutex state_mutex_;  // guards what readers on other threads see: ring_, nodes_
+  token_ring ring_;
+
+  struct node {
+    std::string address;
+    int port = 0;
+    std::string data_center, rack;
+    bool up = false;
+    bool removed = false;
+    std::string last_error;
+    std::atomic<std::uint64_t> requests{0};
+    // I/O thread only:
+    std::vector<std::shared_ptr<connection>> pool;
+    bool opening = false;
+    bool ever_up = false;
+    int failures = 0;
+    std::unique_ptr<boost::asio::steady_timer> reconnect_timer;
+    bool reconnect_scheduled = false;
+    std::size_t next_connection = 0;
+  };
+  std::vector<std::unique_ptr<node>> nodes_;  // appended only; indexes stay valid
+  std::string local_dc_;
+
+ private:
+  // cluster.cc: nodes, pools, control connection, topology.
+  connection_options options_for(const std::string& host, int port) const;
+  void open_control(std::size_t contact);
+  void control_lost(const error& why);
+  void control_query(std::string cql, std::function<void(result<rows_result>)> done);
+  void refresh_topology();
+  void schedule_refresh(std::chrono::milliseconds delay);
+  void apply_topology(const rows_result& local, const rows_result& peers,
+                      const rows_result& keyspaces);
+  std::size_t node_index(const std::string& address, int port);
+  void connect_node(std::size_t index);
+  void node_opened(std::size_t index, result<std::shared_ptr<connection>> opened);
+  void schedule_reconnect(std::size_t index);
+  void connection_closed(std::size_t index, const connection* closed, const error& why);
+  void handle_event(const server_event& event);
+  void finish_start(result<void> outcome);
+  void stop();
+
+  // session.cc: the request path.
+  std::vector<std::size_t> plan_for(const pending_request& request);
+  std::shared_ptr<connection> pick_connection(node& n);
+  void dispatch(std::shared_ptr<pending_request> request);
+  void on_response(std::shared_ptr<pending_request> request, std::shared_ptr<connection> via,
+                   result<response> answer);
+  void retry_or_fail(std::shared_ptr<pending_request> request, error why);
+  void reprepare(std::shared_ptr<pending_request> request, std::shared_ptr<connection> via,
+                 const std::string& id);
+  std::string cql_of(const std::string& id) const;
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::thread::id io_thread_id_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+
+  // I/O thread only:
+  std::vector<std::string> contacts_;
+  std::shared_ptr<connection> control_;
+  std::map<std::string, replication> keyspaces_;
+  std::map<std::string, std::string> prepared_cql_;  // statement id -> CQL text
+  std::string current_keyspace_;
+  std::unique_ptr<boost::asio::steady_timer> control_timer_, refresh_timer_;
+  bool refresh_scheduled_ = false;
+  int control_failures_ = 0;
+  std::set<std::shared_ptr<boost::asio::steady_timer>> retry_timers_;
+  std::size_t round_robin_ = 0;
+  bool stopping_ = false;
+
+  // start() handshake between the caller and the I/O thread.
+  std::mutex start_mutex_;
+  std::condition_variable start_cv_;
+  std::optional<result<void>> start_outcome_;
+  std::string start_errors_;
+
+  friend class session;
+};
+
+/// A server ERROR as an `error` carrying its code in `detail`.
+error server_error_of(const server_error& e, std::string_view what);
+
+}  // namespace sluice::cql
