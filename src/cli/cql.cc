@@ -1,5 +1,6 @@
 // `sluice cql`: run CQL statements (-e or a file) through sluice's own CQL client and
 // print the rows as a table or as JSON lines.
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -17,6 +18,8 @@ namespace {
 
 struct cql_options {
   cql::session_config session;
+  std::string user, password_env = "SLUICE_CQL_PASSWORD", tls_ca;
+  bool tls = false, no_verify = false;
   std::vector<std::string> statements;
   std::string file;
   std::string output = "table";
@@ -97,7 +100,16 @@ int run_cql(const cql_options& o) {
   }
   if (!value_lists.empty() && statements.size() != 1)
     throw fatal_error("--values binds the markers of exactly one statement (-e)");
-  auto session = cql::session::connect(o.session);
+  auto config = o.session;
+  if (!o.user.empty()) {
+    const char* password = std::getenv(o.password_env.c_str());
+    if (!password)
+      throw fatal_error(fmt::format("--user {}: set the password in ${} (--password-env)", o.user,
+                                    o.password_env));
+    config.auth = cql::credentials{o.user, password};
+  }
+  config.tls = {o.tls || !o.tls_ca.empty(), o.tls_ca, !o.no_verify};
+  auto session = cql::session::connect(config);
   if (!session) throw fatal_error(session.err());
   if (!value_lists.empty()) return run_prepared(**session, statements[0], value_lists, o.output);
   for (const auto& statement : statements) {
@@ -117,6 +129,21 @@ SLUICE_VERB("cql", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--host", o->session.host, "Cassandra contact point");
   cmd->add_option("--port", o->session.port, "Cassandra native port");
   cmd->add_option("--keyspace", o->session.keyspace, "keyspace to USE");
+  cmd->add_option("--user", o->user, "user for PasswordAuthenticator (password from the env)");
+  cmd->add_option("--password-env", o->password_env,
+                  "environment variable holding the password (default SLUICE_CQL_PASSWORD)");
+  cmd->add_flag("--tls", o->tls, "connect with TLS, trusting the system CAs");
+  cmd->add_option("--tls-ca", o->tls_ca, "connect with TLS, trusting this PEM CA file")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--tls-no-verify", o->no_verify, "TLS without checking the certificate");
+  cmd->add_option("--compression", o->session.compression, "frame compression: lz4")
+      ->check(CLI::IsMember({"lz4"}));
+  cmd->add_option("--local-dc", o->session.local_dc,
+                  "data centre to prefer (default: the "
+                  "contact point's)");
+  cmd->add_option("--protocol-version", o->session.max_protocol_version,
+                  "highest CQL protocol version to offer (3 or 4)")
+      ->check(CLI::Range(3, 4));
   cmd->add_option("-e,--execute", o->statements, "a statement to run (repeatable)");
   cmd->add_option("-f,--file", o->file, "a file of statements separated by ';'");
   cmd->add_option("--values", o->values, "JSON array bound to the statement's ? markers");

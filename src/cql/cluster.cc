@@ -32,7 +32,8 @@ std::chrono::milliseconds backoff(std::chrono::milliseconds base, std::chrono::m
   if (wait > cap) wait = cap;
   static thread_local std::minstd_rand jitter(std::random_device{}());
   auto spread = std::uniform_real_distribution<double>(0.8, 1.2)(jitter);
-  return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(wait.count()) * spread));
+  return std::chrono::milliseconds(
+      static_cast<long long>(static_cast<double>(wait.count()) * spread));
 }
 
 }  // namespace
@@ -170,8 +171,7 @@ void session::impl::control_lost(const error& why) {
   });
 }
 
-void session::impl::control_query(std::string cql,
-                                  std::function<void(result<rows_result>)> done) {
+void session::impl::control_query(std::string cql, std::function<void(result<rows_result>)> done) {
   if (!control_) {
     done(make_error(errc::unavailable, "no control connection to Cassandra"));
     return;
@@ -241,7 +241,8 @@ void session::impl::apply_topology(const rows_result& local, const rows_result& 
     if (p.port == 0) p.port = config_.port;
     all.push_back(std::move(p));
   }
-  if (local_dc_.empty()) local_dc_ = config_.local_dc.empty() ? all[0].data_center : config_.local_dc;
+  if (local_dc_.empty())
+    local_dc_ = config_.local_dc.empty() ? all[0].data_center : config_.local_dc;
   std::map<std::string, replication> parsed;
   for (const auto& row : keyspaces.rows) {
     if (row.size() < 2 || !row[0] || !row[1]) continue;
@@ -326,7 +327,8 @@ void session::impl::node_opened(std::size_t index, result<std::shared_ptr<connec
   }
   auto c = *opened;
   const connection* identity = c.get();
-  c->on_close([this, index, identity](const error& why) { connection_closed(index, identity, why); });
+  c->on_close(
+      [this, index, identity](const error& why) { connection_closed(index, identity, why); });
   n.pool.push_back(c);
   if (n.ever_up && !n.up) ++reconnects_;
   n.failures = 0;
@@ -361,6 +363,38 @@ void session::impl::connection_closed(std::size_t index, const connection* close
     n.last_error = why.message;
   }
   if (!stopping_) schedule_reconnect(index);
+}
+
+void session::impl::await_schema_agreement(std::chrono::steady_clock::time_point until,
+                                           std::function<void()> then) {
+  control_query("SELECT schema_version FROM system.local", [this, until,
+                                                            then](result<rows_result> local) {
+    control_query(
+        "SELECT peer, schema_version FROM system.peers",
+        [this, until, then, local = std::move(local)](result<rows_result> peers) {
+          std::set<std::string> versions;
+          bool readable = local.ok() && peers.ok();
+          if (readable) {
+            for (const auto& row : local->rows) versions.insert(row[0].value_or(""));
+            for (const auto& row : peers->rows) {
+              auto address = row[0] ? inet_text(*row[0]) : "";
+              bool up = false;
+              for (const auto& n : nodes_) up = up || (n->address == address && n->up);
+              if (up) versions.insert(row[1].value_or(""));
+            }
+          }
+          if (!readable || versions.size() <= 1 || std::chrono::steady_clock::now() > until) {
+            return then();  // agreed, or no way or no time to know: go on
+          }
+          auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
+          retry_timers_.insert(timer);
+          timer->async_wait([this, timer, until, then](const boost::system::error_code& ec) {
+            retry_timers_.erase(timer);
+            if (ec) return then();
+            await_schema_agreement(until, then);
+          });
+        });
+  });
 }
 
 void session::impl::handle_event(const server_event& event) {

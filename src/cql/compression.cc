@@ -13,7 +13,8 @@ std::string lz4_compress_body(std::string_view body) {
   const auto size = static_cast<int>(body.size());
   std::string out(4 + static_cast<std::size_t>(LZ4_compressBound(size)), '\0');
   auto length = static_cast<std::uint32_t>(body.size());
-  for (int i = 0; i < 4; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>(length >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<char>(length >> (24 - 8 * i));
   int written = LZ4_compress_default(body.data(), out.data() + 4, size, LZ4_compressBound(size));
   out.resize(4 + static_cast<std::size_t>(written > 0 ? written : 0));
   return out;

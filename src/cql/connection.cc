@@ -71,8 +71,8 @@ void connection::open(asio::io_context& io, connection_options options, open_han
   }
   std::shared_ptr<connection> c(new connection(io, options));
   auto& context = io;
-  c->start_connect([&context, options, done = std::move(done)](
-                       result<std::shared_ptr<connection>> opened) mutable {
+  c->start_connect([&context, options,
+                    done = std::move(done)](result<std::shared_ptr<connection>> opened) mutable {
     if (!opened && opened.err().detail == 0x000A && options.max_version > 3) {
       options.max_version = static_cast<std::uint8_t>(options.max_version - 1);
       open(context, options, std::move(done));  // negotiate down
@@ -122,9 +122,9 @@ void connection::start_connect(open_handler done) {
             self->socket_, endpoints,
             [self, finish](const boost::system::error_code& cec, const tcp::endpoint&) {
               if (cec) {
-                return finish(make_error(
-                    errc::unavailable, "cannot connect to Cassandra at {}: {} (is it running?)",
-                    self->endpoint(), cec.message()));
+                return finish(make_error(errc::unavailable,
+                                         "cannot connect to Cassandra at {}: {} (is it running?)",
+                                         self->endpoint(), cec.message()));
               }
               self->socket_.set_option(tcp::no_delay(true));
               if (!self->options_.tls) {
@@ -250,8 +250,8 @@ void connection::flush() {
 
 void connection::enqueue(queued request) {
   if (closed_) {
-    request.done(make_error(errc::unavailable, "connection to Cassandra at {} is closed",
-                            endpoint()));
+    request.done(
+        make_error(errc::unavailable, "connection to Cassandra at {} is closed", endpoint()));
     return;
   }
   if (free_streams_.empty()) {
@@ -284,18 +284,17 @@ void connection::start_write() {
   out_.clear();
   auto self = shared_from_this();
   with_stream([&](auto& stream) {
-    asio::async_write(stream, asio::buffer(writing_),
-                      [self](const boost::system::error_code& ec, std::size_t) {
-                        self->writing_now_ = false;
-                        self->writing_.clear();
-                        if (ec) {
-                          return self->close(
-                              make_error(errc::unavailable,
-                                         "connection to Cassandra at {} lost while sending: {}",
-                                         self->endpoint(), ec.message()));
-                        }
-                        self->start_write();
-                      });
+    asio::async_write(
+        stream, asio::buffer(writing_), [self](const boost::system::error_code& ec, std::size_t) {
+          self->writing_now_ = false;
+          self->writing_.clear();
+          if (ec) {
+            return self->close(make_error(errc::unavailable,
+                                          "connection to Cassandra at {} lost while sending: {}",
+                                          self->endpoint(), ec.message()));
+          }
+          self->start_write();
+        });
   });
 }
 
@@ -303,18 +302,17 @@ void connection::start_read() {
   if (closed_) return;
   auto self = shared_from_this();
   with_stream([&](auto& stream) {
-    stream.async_read_some(
-        asio::buffer(read_chunk_), [self](const boost::system::error_code& ec, std::size_t n) {
-          if (ec) {
-            if (ec == asio::error::operation_aborted) return;
-            return self->close(make_error(errc::unavailable,
-                                          "connection to Cassandra at {} closed: {}",
-                                          self->endpoint(), ec.message()));
-          }
-          self->in_.append(self->read_chunk_.data(), n);
-          self->consume_input();
-          self->start_read();
-        });
+    stream.async_read_some(asio::buffer(read_chunk_), [self](const boost::system::error_code& ec,
+                                                             std::size_t n) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted) return;
+        return self->close(make_error(errc::unavailable, "connection to Cassandra at {} closed: {}",
+                                      self->endpoint(), ec.message()));
+      }
+      self->in_.append(self->read_chunk_.data(), n);
+      self->consume_input();
+      self->start_read();
+    });
   });
 }
 
@@ -349,8 +347,8 @@ void connection::dispatch(const frame_header& received, std::string body) {
     }
     auto plain = lz4_decompress_body(body);
     if (!plain) {
-      return close(make_error(errc::protocol, "Cassandra at {}: {}", endpoint(),
-                              plain.err().message));
+      return close(
+          make_error(errc::protocol, "Cassandra at {}: {}", endpoint(), plain.err().message));
     }
     body = std::move(*plain);
     header.flags = static_cast<std::uint8_t>(header.flags & ~0x01);
@@ -415,8 +413,8 @@ void connection::sweep() {
   }
   if (orphaned_ > max_orphaned) {
     return close(make_error(errc::timeout,
-                            "Cassandra at {} left {} requests unanswered; reconnecting",
-                            endpoint(), orphaned_));
+                            "Cassandra at {} left {} requests unanswered; reconnecting", endpoint(),
+                            orphaned_));
   }
   arm_sweep();
 }

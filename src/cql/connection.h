@@ -31,10 +31,10 @@ struct connection_options {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{10000};
   std::optional<credentials> auth;
-  std::string compression;        // "" or "lz4"
-  std::uint8_t max_version = 4;   // lowered (down to 3) when the server refuses it
+  std::string compression;                         // "" or "lz4"
+  std::uint8_t max_version = 4;                    // lowered (down to 3) when the server refuses it
   std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain TCP
-  bool verify_host = true;        // with tls: check the certificate names `host`
+  bool verify_host = true;                         // with tls: check the certificate names `host`
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -93,8 +93,8 @@ class connection : public std::enable_shared_from_this<connection> {
   void authenticate(const std::string& authenticator, open_handler done);
   void fail_open(open_handler& done, const error& e);
 
-  void flush();                   // io thread: queued requests -> output buffer
-  void enqueue(queued request);   // io thread: one request -> output buffer
+  void flush();                  // io thread: queued requests -> output buffer
+  void enqueue(queued request);  // io thread: one request -> output buffer
   void start_write();
   void start_read();
   void consume_input();

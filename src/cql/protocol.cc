@@ -446,9 +446,11 @@ result<response> parse_response(const frame_header& header, std::string_view bod
       res.prepared.id = std::string(r.short_bytes());
       auto flags = r.i32();
       auto count = r.i32();
-      auto pk_count = r.i32();
-      for (std::int32_t i = 0; i < pk_count && r.ok() && i < 65536; ++i)
-        res.prepared.partition_key_indexes.push_back(r.i16());
+      if ((header.version & 0x7F) >= 4) {  // v3 has no partition key indexes
+        auto pk_count = r.i32();
+        for (std::int32_t i = 0; i < pk_count && r.ok() && i < 65536; ++i)
+          res.prepared.partition_key_indexes.push_back(r.i16());
+      }
       auto cols = read_columns(r, flags, count);
       if (!cols) return cols.err();
       res.prepared.bind_columns = std::move(*cols);

@@ -130,6 +130,12 @@ void session::impl::on_response(std::shared_ptr<pending_request> request,
     ++failed_;
     return request->done(e);
   }
+  if (answer->result_kind == 5) {  // a schema change: let every node catch up first
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    return await_schema_agreement(until, [request, answer = std::move(answer)]() mutable {
+      request->done(std::move(answer));
+    });
+  }
   request->done(std::move(answer));
 }
 

@@ -50,8 +50,7 @@ class session::impl {
   bool on_io_thread() const { return std::this_thread::get_id() == io_thread_id_; }
 
   session_config config_;
-  std::atomic<std::uint64_t> requests_{0}, retries_{0}, reprepares_{0}, reconnects_{0},
-      failed_{0};
+  std::atomic<std::uint64_t> requests_{0}, retries_{0}, reprepares_{0}, reconnects_{0}, failed_{0};
   mutable std::mutex state_mutex_;  // guards what readers on other threads see: ring_, nodes_
   token_ring ring_;
 
@@ -91,6 +90,9 @@ class session::impl {
   void schedule_reconnect(std::size_t index);
   void connection_closed(std::size_t index, const connection* closed, const error& why);
   void handle_event(const server_event& event);
+  /// Calls `then` once all up nodes report one schema version (or at `until`).
+  void await_schema_agreement(std::chrono::steady_clock::time_point until,
+                              std::function<void()> then);
   void finish_start(result<void> outcome);
   void stop();
 

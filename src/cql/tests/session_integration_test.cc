@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <set>
 
 #include "cql/cql.h"
@@ -249,6 +251,57 @@ TEST_F(CqlSession, RingDiscoveryFindsTheLocalNodeOwningEveryToken) {
   EXPECT_EQ(ring->owner(murmur3_token("anything")), &node);
   EXPECT_EQ(ring->owner_in(0, node.data_center), &node);
   EXPECT_EQ(ring->owner_in(0, "no-such-dc"), nullptr);
+}
+
+TEST_F(CqlSession, ProtocolV3SessionPreparesAndReadsBackLikeV4) {
+  for (std::uint8_t version : {3, 4}) {
+    auto c = local();
+    c.keyspace = keyspace_;
+    c.max_protocol_version = version;
+    auto s = session::connect(c);
+    ASSERT_TRUE(s.ok()) << s.err().describe();
+    ASSERT_CQL_OK((*s)->query("CREATE TABLE IF NOT EXISTS versions (v int PRIMARY KEY, t text)"));
+    auto insert = (*s)->prepare("INSERT INTO versions (v, t) VALUES (?, ?)");
+    ASSERT_TRUE(insert.ok()) << insert.err().describe();
+    ASSERT_CQL_OK(
+        (*s)->execute(*insert, {int_value(version), text_value("v" + std::to_string(version))}));
+    auto rows = (*s)->query("SELECT t FROM versions WHERE v = ?", {int_value(version)});
+    ASSERT_TRUE(rows.ok()) << rows.err().describe();
+    ASSERT_EQ(rows->rows.size(), 1u);
+    EXPECT_EQ(*rows->rows[0][0], "v" + std::to_string(version));
+  }
+}
+
+TEST_F(CqlSession, AsyncExecutesCallBackOnceEachWithTheirOwnResult) {
+  auto s = open();
+  ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS async_kv (k int PRIMARY KEY, v int)"));
+  auto insert = s->prepare("INSERT INTO async_kv (k, v) VALUES (?, ?)");
+  auto bad = s->prepare("SELECT v FROM async_kv WHERE k = ?");
+  ASSERT_TRUE(insert.ok() && bad.ok());
+  std::mutex mutex;
+  std::condition_variable done;
+  int ok_count = 0, error_count = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto count = [&](result<rows_result> r) {
+      std::lock_guard lock(mutex);
+      (r.ok() ? ok_count : error_count) += 1;
+      done.notify_all();
+    };
+    if (i % 100 == 0) {  // a value of the wrong size: the server refuses this one only
+      s->execute_async(*bad, {text_value("not an int")}, count);
+    } else {
+      s->execute_async(*insert, {int_value(i), int_value(i * 2)}, count, {.idempotent = true});
+    }
+  }
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(30),
+                            [&] { return ok_count + error_count == 1000; }));
+  EXPECT_EQ(ok_count, 990);
+  EXPECT_EQ(error_count, 10);
+  lock.unlock();
+  auto rows = s->query("SELECT count(*) FROM async_kv");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(read_bigint(*rows->rows[0][0]), 990);
 }
 
 TEST(CqlConnect, NothingListeningIsAnErrorNamingHostAndPort) {

@@ -1,0 +1,113 @@
+"""sluice's CQL session against a real two-node cluster with PasswordAuthenticator and
+optional TLS (tests/cassandra_cluster.py): the C++ checks live in
+src/cql/tests/cluster_test.cc; this module starts the cluster, runs them, and for the
+restart check stops and restarts a node while the session writes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cassandra_cluster import PASSWORD, USER, ScratchCluster, start_cluster
+
+pytestmark = pytest.mark.usefixtures("stack")  # the stack's jars and Java
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[ScratchCluster]:
+    started = start_cluster()
+    try:
+        yield started
+    finally:
+        started.stop_all()
+
+
+@pytest.fixture(scope="module")
+def cluster_tests(sluice_bin: Path) -> Path:
+    path = sluice_bin.parent / "src" / "cql" / "cql_cluster_tests"
+    if not path.exists():
+        pytest.fail(f"{path} is missing: build first (./dev build)")
+    return path
+
+
+def cluster_env(cluster: ScratchCluster, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SLUICE_TEST_CLUSTER": cluster.contact_points(),
+        "SLUICE_TEST_CLUSTER_USER": USER,
+        "SLUICE_TEST_CLUSTER_PASSWORD": PASSWORD,
+        "SLUICE_TEST_CLUSTER_CA": str(cluster.ca_file),
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "RightPasswordConnectsAndDiscoversBothNodes",
+        "WrongPasswordIsRefusedWithTheServersMessage",
+        "MissingCredentialsSayWhatToGive",
+        "TlsWithTheClusterCertificateConnectsAndRoundTrips",
+        "TlsWithAnUntrustedCertificateIsRefused",
+        "Lz4CompressedSessionRoundTripsLargeValues",
+        "EveryWriteGoesToTheReplicaOwningItsKey",
+        "SchemaChangeEventsReachTheListener",
+    ],
+)
+def test_session_on_the_cluster(cluster: ScratchCluster, cluster_tests: Path, check: str) -> None:
+    run = subprocess.run(
+        [str(cluster_tests), f"--gtest_filter=Cluster.{check}"],
+        env=cluster_env(cluster),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "[  PASSED  ] 1 test" in run.stdout, run.stdout
+
+
+def wait_for_file(path: Path, timeout: float, writer: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if writer.poll() is not None:
+            out, err = writer.communicate()
+            pytest.fail(f"the writing session exited early:\n{out}{err}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"{path.name} did not appear in {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def test_node_restart_under_load_retries_idempotent_writes_and_fails_others_cleanly(
+    cluster: ScratchCluster, cluster_tests: Path, tmp_path: Path
+) -> None:
+    writer = subprocess.Popen(
+        [
+            str(cluster_tests),
+            "--gtest_filter=Cluster.NodeRestartUnderLoadRetriesIdempotentWritesAndFailsOthersCleanly",
+        ],
+        env=cluster_env(cluster, SLUICE_TEST_RESTART_DIR=str(tmp_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_file(tmp_path / "writing", 60, writer)
+        time.sleep(2)  # under load
+        node = cluster.nodes[1]
+        cluster.stop(node)
+        time.sleep(5)  # down for a while: idempotent writes wait, plain ones fail
+        cluster.start(node)
+        (tmp_path / "restarted").touch()
+        out, err = writer.communicate(timeout=300)  # "nothing hangs"
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+    assert writer.returncode == 0, out + err
+    summary = (tmp_path / "summary").read_text()
+    print(summary)
+    assert "plain writes failed cleanly" in summary
