@@ -61,6 +61,12 @@ session::impl::~impl() {
   asio::post(io_, [this] { stop(); });
   work_.reset();
   thread_.join();
+  // Sockets and timers must go before the io_context they were made with.
+  control_.reset();
+  nodes_.clear();
+  retry_timers_.clear();
+  control_timer_.reset();
+  refresh_timer_.reset();
 }
 
 void session::impl::stop() {

@@ -89,8 +89,7 @@ TEST_F(Cluster, MissingCredentialsSayWhatToGive) {
   c.auth.reset();
   auto s = session::connect(c);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.err().message.find("requires authentication"), std::string::npos)
-      << s.err().message;
+  EXPECT_NE(s.err().message.find("requires authentication"), std::string::npos) << s.err().message;
   EXPECT_NE(s.err().message.find("PasswordAuthenticator"), std::string::npos) << s.err().message;
 }
 
@@ -222,21 +221,20 @@ TEST_F(Cluster, NodeRestartUnderLoadRetriesIdempotentWritesAndFailsOthersCleanly
     ++in_flight;
     lock.unlock();
     bool idempotent = id % 2 == 0;
-    s->execute_async(
-        *insert, {int_value(id), text_value("v")},
-        [&, id, idempotent](result<rows_result> r) {
-          std::lock_guard guard(mutex);
-          if (r.ok()) {
-            stored.push_back(id);
-          } else if (idempotent) {
-            idempotent_failed.push_back(id);
-          } else {
-            other_failures.push_back(r.err().message);
-          }
-          --in_flight;
-          changed.notify_all();
-        },
-        {.idempotent = idempotent});
+    s->execute_async(*insert, {int_value(id), text_value("v")},
+                     [&, id, idempotent](result<rows_result> r) {
+                       std::lock_guard guard(mutex);
+                       if (r.ok()) {
+                         stored.push_back(id);
+                       } else if (idempotent) {
+                         idempotent_failed.push_back(id);
+                       } else {
+                         other_failures.push_back(r.err().message);
+                       }
+                       --in_flight;
+                       changed.notify_all();
+                     },
+                     {.idempotent = idempotent});
     if (id % 64 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   {
