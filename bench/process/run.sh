@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The processor end to end (Kafka -> sluice process -> Cassandra) beside Cassandra's own
 # ceiling for the same rows (bench/cql/inserts.cc: sluice's CQL client upserting
-# the same generated users with the same statement and in-flight window).
+# the same generated users with the same statement: single-row inserts 256 in flight, and
+# 8-row batches per node 32 in flight as the processor sends them when rows queue up).
 #   1. sustained rate: N Avro records preloaded on a fresh 6-partition topic, one
 #      processor drains them; rate = rows written / (last write - first write), from its
 #      /metrics; peak resident memory sampled from /proc. 3 runs, alternating with
@@ -10,7 +11,7 @@
 #      processor; p50/p99 of Kafka record timestamp -> Cassandra acknowledgement.
 # Needs the stack up (`sluice up --start-pipeline false`).
 # Usage: bench/process/run.sh [records per run]   (default 200000)
-# Extra processor flags (e.g. --batch-size 5000) via SLUICE_BENCH_PROCESS_ARGS.
+# Extra processor flags (e.g. --max-in-flight 5000) via SLUICE_BENCH_PROCESS_ARGS.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SLUICE="${SLUICE_BIN:-$ROOT/build/sluice}"
@@ -75,21 +76,26 @@ sustained_run() {  # sustained_run RUN -> "rate peak_rss_mb"
     'BEGIN { printf "%.0f %d\n", n / (b - a), m }'
 }
 
-ceiling_run() {  # ceiling_run RUN -> rows/s
+ceiling_run() {  # ceiling_run RUN [client flags] -> rows/s
   local keyspace="bench_${STAMP}_c$1"
+  shift
   new_keyspace "$keyspace"
-  "$CEILING" --keyspace "$keyspace" --count "$RECORDS" | awk '{ print $1 }'
+  "$CEILING" --keyspace "$keyspace" --count "$RECORDS" "$@" | awk '{ print $1 }'
 }
 
-rates=() peaks=() ceilings=()
+rates=() peaks=() ceilings=() batched=()
 for run in 1 2 3; do
   c=$(ceiling_run "$run"); ceilings+=("$c")
   echo "run $run ceiling (CQL client alone): $c rows/s" >&2
+  # The same client sending what the processor sends: 8-row batches per node, 32 in flight.
+  b=$(ceiling_run "${run}b" --batch 8 --window 32); batched+=("$b")
+  echo "run $run ceiling (CQL client, 8-row batches): $b rows/s" >&2
   read -r r m < <(sustained_run "$run"); rates+=("$r"); peaks+=("$m")
   echo "run $run processor: $r records/s, peak RSS $m MB" >&2
 done
 rate=$(printf '%s\n' "${rates[@]}" | median)
 ceiling=$(printf '%s\n' "${ceilings[@]}" | median)
+ceiling_batched=$(printf '%s\n' "${batched[@]}" | median)
 peak=$(printf '%s\n' "${peaks[@]}" | median)
 
 # Latency at half the sustained rate, and at a quarter of it: a fresh processor, then
@@ -123,7 +129,10 @@ latency_quarter=$(latency_run "$quarter")
 
 echo "processor sustained:      $rate records/s (median of 3, $RECORDS records each)"
 echo "CQL client alone:         $ceiling rows/s (median of 3)"
+echo "CQL client, 8-row batches: $ceiling_batched rows/s (median of 3)"
 awk -v r="$rate" -v c="$ceiling" 'BEGIN { printf "processor / ceiling:      %.2f (goal >= 0.70)\n", r / c }'
+awk -v r="$rate" -v c="$ceiling_batched" \
+  'BEGIN { printf "processor / batched ceiling: %.2f\n", r / c }'
 echo "latency at $half records/s (half): $latency_half (goal: p99 < 50 ms)"
 echo "latency at $quarter records/s (quarter): $latency_quarter"
 echo "processor peak resident memory: $peak MB (median of 3 runs; goal < 150 MB)"

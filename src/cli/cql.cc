@@ -1,6 +1,5 @@
 // `sluice cql`: run CQL statements (-e or a file) through sluice's own CQL client and
 // print the rows as a table or as JSON lines.
-#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -8,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "cli/cassandra_flags.h"
 #include "cli/table.h"
 #include "cli/verb.h"
 #include "cql/cql.h"
@@ -18,8 +18,7 @@ namespace {
 
 struct cql_options {
   cql::session_config session;
-  std::string user, password_env = "SLUICE_CQL_PASSWORD", tls_ca;
-  bool tls = false, no_verify = false;
+  cassandra_flags connection;
   std::vector<std::string> statements;
   std::string file;
   std::string output = "table";
@@ -101,14 +100,7 @@ int run_cql(const cql_options& o) {
   if (!value_lists.empty() && statements.size() != 1)
     throw fatal_error("--values binds the markers of exactly one statement (-e)");
   auto config = o.session;
-  if (!o.user.empty()) {
-    const char* password = std::getenv(o.password_env.c_str());
-    if (!password)
-      throw fatal_error(fmt::format("--user {}: set the password in ${} (--password-env)", o.user,
-                                    o.password_env));
-    config.auth = cql::credentials{o.user, password};
-  }
-  config.tls = {o.tls || !o.tls_ca.empty(), o.tls_ca, !o.no_verify};
+  apply_cassandra_flags(o.connection, "", config);
   auto session = cql::session::connect(config);
   if (!session) throw fatal_error(session.err());
   if (!value_lists.empty()) return run_prepared(**session, statements[0], value_lists, o.output);
@@ -126,24 +118,8 @@ int run_cql(const cql_options& o) {
 SLUICE_VERB("cql", [](CLI::App& root) -> std::function<int()> {
   auto o = std::make_shared<cql_options>();
   auto* cmd = root.add_subcommand("cql", "run CQL through sluice's native-protocol client");
-  cmd->add_option("--host", o->session.host, "Cassandra contact point");
-  cmd->add_option("--port", o->session.port, "Cassandra native port");
+  add_cassandra_flags(cmd, "", o->session, o->connection);
   cmd->add_option("--keyspace", o->session.keyspace, "keyspace to USE");
-  cmd->add_option("--user", o->user, "user for PasswordAuthenticator (password from the env)");
-  cmd->add_option("--password-env", o->password_env,
-                  "environment variable holding the password (default SLUICE_CQL_PASSWORD)");
-  cmd->add_flag("--tls", o->tls, "connect with TLS, trusting the system CAs");
-  cmd->add_option("--tls-ca", o->tls_ca, "connect with TLS, trusting this PEM CA file")
-      ->check(CLI::ExistingFile);
-  cmd->add_flag("--tls-no-verify", o->no_verify, "TLS without checking the certificate");
-  cmd->add_option("--compression", o->session.compression, "frame compression: lz4")
-      ->check(CLI::IsMember({"lz4"}));
-  cmd->add_option("--local-dc", o->session.local_dc,
-                  "data centre to prefer (default: the "
-                  "contact point's)");
-  cmd->add_option("--protocol-version", o->session.max_protocol_version,
-                  "highest CQL protocol version to offer (3 or 4)")
-      ->check(CLI::Range(3, 4));
   cmd->add_option("-e,--execute", o->statements, "a statement to run (repeatable)");
   cmd->add_option("-f,--file", o->file, "a file of statements separated by ';'");
   cmd->add_option("--values", o->values, "JSON array bound to the statement's ? markers");

@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "cli/cassandra_flags.h"
 #include "cli/service.h"
 #include "cli/verb.h"
 #include "kafka/config.h"
@@ -19,6 +20,7 @@ namespace {
 
 struct process_options {
   pipeline::process_settings settings;
+  cassandra_flags cassandra;
   std::string bootstrap = "127.0.0.1:9092";
   std::vector<std::string> properties;
   int metrics_port = 9470;
@@ -35,8 +37,13 @@ int run_process(process_options opts) {
     if (!p) throw fatal_error(fmt::format("-X: {}", p.err().message));
     s.kafka.extra.push_back(*p);
   }
-  if (s.batch_size < 1 || s.batch_size > 100000) {
-    throw fatal_error(fmt::format("--batch-size: '{}' must be from 1 to 100000", s.batch_size));
+  if (s.max_in_flight < 1 || s.max_in_flight > 100000) {
+    throw fatal_error(
+        fmt::format("--max-in-flight: '{}' must be from 1 to 100000", s.max_in_flight));
+  }
+  if (s.cassandra_batch < 1 || s.cassandra_batch > 1000) {
+    throw fatal_error(
+        fmt::format("--cassandra-batch: '{}' must be from 1 to 1000", s.cassandra_batch));
   }
   if (s.cassandra_window < 1 || s.cassandra_window > 32000) {
     throw fatal_error(
@@ -71,14 +78,15 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--topic", o->settings.source_topic, "raw topic to consume");
   cmd->add_option("--dlq-topic", o->settings.dlq_topic, "dead-letter topic");
   cmd->add_option("--registry", o->settings.registry_url, "schema registry URL");
-  cmd->add_option("--cassandra-host", o->settings.cassandra_host, "Cassandra contact point");
-  cmd->add_option("--cassandra-port", o->settings.cassandra_port, "Cassandra native port");
+  add_cassandra_flags(cmd, "cassandra-", o->settings.cassandra, o->cassandra);
   cmd->add_option("--keyspace", o->settings.keyspace, "Cassandra keyspace holding `users`");
   cmd->add_option("--rules", o->settings.rules_file, "rules file (contract/rules.yaml)");
-  cmd->add_option("--batch-size", o->settings.batch_size,
-                  "records per batch (bounds records in flight)");
+  cmd->add_option("--max-in-flight", o->settings.max_in_flight,
+                  "records polled but not yet acknowledged; fetching pauses past it");
   cmd->add_option("--cassandra-window", o->settings.cassandra_window,
-                  "concurrent Cassandra writes");
+                  "concurrent Cassandra requests");
+  cmd->add_option("--cassandra-batch", o->settings.cassandra_batch,
+                  "rows owned by one node sent as one unlogged batch when they queue up (1: off)");
   cmd->add_option("--max-value-bytes", o->settings.max_value_bytes,
                   "larger values are dead-lettered as decode.oversize");
   cmd->add_option("--session-timeout-ms", o->session_timeout_ms,
@@ -90,7 +98,10 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
                 "exit once the topic is drained (for batch runs and tests)");
   cmd->add_option("--idle-exit", o->idle_exit_seconds,
                   "with --stop-at-end: seconds without records that mean drained");
-  return [o] { return run_process(*o); };
+  return [o] {
+    apply_cassandra_flags(o->cassandra, "cassandra-", o->settings.cassandra);
+    return run_process(*o);
+  };
 });
 
 }  // namespace

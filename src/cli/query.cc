@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "cli/cassandra_flags.h"
 #include "cli/table.h"
 #include "cli/verb.h"
 #include "pipeline/user_query.h"
@@ -14,6 +15,7 @@ namespace {
 
 struct query_options {
   pipeline::user_query_settings settings;
+  cassandra_flags cassandra;
   std::string id;
   std::size_t latest = 0;
   bool count = false;
@@ -66,11 +68,13 @@ SLUICE_VERB("query", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--latest", o->latest, "the N most recent registrations")
       ->check(CLI::Range(1, 100000));
   cmd->add_flag("--count", o->count, "count the rows (by gender, contract version, topic)");
-  cmd->add_option("--cassandra-host", o->settings.cassandra_host, "Cassandra contact point");
-  cmd->add_option("--cassandra-port", o->settings.cassandra_port, "Cassandra native port");
+  add_cassandra_flags(cmd, "cassandra-", o->settings.cassandra, o->cassandra);
   cmd->add_option("--keyspace", o->settings.keyspace, "keyspace holding `users`");
   cmd->add_option("--output", o->output, "table or json")->check(CLI::IsMember({"table", "json"}));
-  return [o] { return run_query(*o); };
+  return [o] {
+    apply_cassandra_flags(o->cassandra, "cassandra-", o->settings.cassandra);
+    return run_query(*o);
+  };
 });
 
 }  // namespace

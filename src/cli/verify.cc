@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "cli/cassandra_flags.h"
 #include "cli/verb.h"
 #include "pipeline/verify.h"
 
@@ -13,6 +14,7 @@ namespace {
 
 struct verify_options {
   pipeline::verify_settings settings;
+  cassandra_flags cassandra;
   std::string output = "text";
 };
 
@@ -52,11 +54,13 @@ SLUICE_VERB("verify", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--topic", o->settings.source_topic, "raw topic");
   cmd->add_option("--dlq-topic", o->settings.dlq_topic, "dead-letter topic");
   cmd->add_option("--group", o->settings.group_id, "the processor's consumer group");
-  cmd->add_option("--cassandra-host", o->settings.cassandra_host, "Cassandra contact point");
-  cmd->add_option("--cassandra-port", o->settings.cassandra_port, "Cassandra native port");
+  add_cassandra_flags(cmd, "cassandra-", o->settings.cassandra, o->cassandra);
   cmd->add_option("--keyspace", o->settings.keyspace, "keyspace holding `users`");
   cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
-  return [o] { return run_verify(*o); };
+  return [o] {
+    apply_cassandra_flags(o->cassandra, "cassandra-", o->settings.cassandra);
+    return run_verify(*o);
+  };
 });
 
 }  // namespace

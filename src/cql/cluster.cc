@@ -247,8 +247,10 @@ void session::impl::apply_topology(const rows_result& local, const rows_result& 
     if (p.port == 0) p.port = config_.port;
     all.push_back(std::move(p));
   }
-  if (local_dc_.empty())
+  if (local_dc_.empty()) {
+    std::lock_guard lock(state_mutex_);
     local_dc_ = config_.local_dc.empty() ? all[0].data_center : config_.local_dc;
+  }
   std::map<std::string, replication> parsed;
   for (const auto& row : keyspaces.rows) {
     if (row.size() < 2 || !row[0] || !row[1]) continue;

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <future>
 
+#include "cql/policy.h"
 #include "cql/session_impl.h"
 
 namespace sluice::cql {
@@ -41,39 +42,22 @@ error server_error_of(const server_error& e, std::string_view what) {
 // ---------------------------------------------------------------- request path
 
 std::vector<std::size_t> session::impl::plan_for(const pending_request& request) {
-  std::vector<std::size_t> plan;
-  auto add = [&](std::size_t i) {
-    if (nodes_[i]->up && !nodes_[i]->removed &&
-        std::find(plan.begin(), plan.end(), i) == plan.end())
-      plan.push_back(i);
-  };
-  auto is_local = [this](const node& n) { return n.data_center == local_dc_; };
-  std::vector<std::size_t> remote_replicas;
+  std::vector<std::size_t> replicas;
   if (request.token) {
     auto ks = keyspaces_.find(request.keyspace);
     replication r = ks == keyspaces_.end() ? replication{} : ks->second;
-    std::vector<const node_info*> replicas;
+    std::vector<const node_info*> owners;
     {
       std::lock_guard lock(state_mutex_);
-      replicas = ring_.replicas(*request.token, r);
+      owners = ring_.replicas(*request.token, r);
     }
-    for (const auto* info : replicas) {
-      auto i = node_index(info->address, info->port ? info->port : config_.port);
-      if (is_local(*nodes_[i])) {
-        add(i);
-      } else {
-        remote_replicas.push_back(i);
-      }
-    }
+    for (const auto* info : owners)
+      replicas.push_back(node_index(info->address, info->port ? info->port : config_.port));
   }
-  auto start = round_robin_++;
-  for (std::size_t k = 0; k < nodes_.size(); ++k) {
-    auto i = (start + k) % nodes_.size();
-    if (is_local(*nodes_[i])) add(i);
-  }
-  for (auto i : remote_replicas) add(i);
-  for (std::size_t k = 0; k < nodes_.size(); ++k) add((start + k) % nodes_.size());
-  return plan;
+  std::vector<plan_node> states;
+  states.reserve(nodes_.size());
+  for (const auto& n : nodes_) states.push_back({n->data_center, n->up && !n->removed});
+  return query_plan(states, replicas, local_dc_, round_robin_++);
 }
 
 std::shared_ptr<connection> session::impl::pick_connection(node& n) {
@@ -367,13 +351,18 @@ result<rows_result> session::execute(prepared& statement, std::vector<bound_valu
   });
 }
 
-result<void> session::execute_batch(prepared& statement,
-                                    const std::vector<std::vector<bound_value>>& values,
-                                    batch_kind kind, statement_options options) {
-  if (values.empty()) return ok();
-  if (values.size() > 0x7FFF)
-    return make_error(errc::invalid_argument, "a BATCH holds at most 32767 statements, not {}",
-                      values.size());
+void session::execute_batch_async(const prepared& statement,
+                                  std::vector<std::vector<bound_value>> values, rows_handler done,
+                                  statement_options options, batch_kind kind) {
+  if (values.empty()) {
+    done(rows_result{});
+    return;
+  }
+  if (values.size() > 0x7FFF) {
+    done(make_error(errc::invalid_argument, "a BATCH holds at most 32767 statements, not {}",
+                    values.size()));
+    return;
+  }
   auto request = std::make_shared<pending_request>();
   if (auto key = routing_key(values[0], statement.partition_key_indexes))
     request->token = murmur3_token(*key);
@@ -382,9 +371,29 @@ result<void> session::execute_batch(prepared& statement,
   request->what = "BATCH of " + statement.cql.substr(0, 80);
   write_batch(request->frame, 0, kind, statement.id, values,
               options.level.value_or(impl_->config_.level));
-  auto r = wait_for<response>(*impl_, [&](std::function<void(result<response>)> done) {
-    request->done = std::move(done);
-    impl_->submit(request);
+  request->done = [done = std::move(done)](result<response> r) {
+    if (!r) return done(r.err());
+    done(std::move(r->rows));
+  };
+  impl_->submit(std::move(request));
+}
+
+std::string session::replica_of(const prepared& statement,
+                                const std::vector<bound_value>& values) const {
+  auto key = routing_key(values, statement.partition_key_indexes);
+  if (!key) return {};
+  std::lock_guard lock(impl_->state_mutex_);
+  auto token = murmur3_token(*key);
+  const auto* owner = impl_->local_dc_.empty() ? impl_->ring_.owner(token)
+                                               : impl_->ring_.owner_in(token, impl_->local_dc_);
+  return owner ? owner->address : std::string();
+}
+
+result<void> session::execute_batch(prepared& statement,
+                                    const std::vector<std::vector<bound_value>>& values,
+                                    batch_kind kind, statement_options options) {
+  auto r = wait_for<rows_result>(*impl_, [&](rows_handler done) {
+    execute_batch_async(statement, values, std::move(done), options, kind);
   });
   if (!r) return r.err();
   return ok();

@@ -1,8 +1,15 @@
-// The processor loop: poll a batch, route each record, wait for both sinks, commit.
+// The processor loop, continuous rather than batch by batch: each polled record is routed
+// and handed to its sink at once (Cassandra upserts through the asynchronous CQL session,
+// up to cassandra_window in flight; dead letters through the Kafka producer), and
+// acknowledgements come back in any order. Offsets advance per partition only past
+// acknowledged records (offset_tracker). Failed writes are retried with backoff, never
+// dropped; while max_in_flight records wait, fetching pauses.
 #include "pipeline/process.h"
 
+#include <condition_variable>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "base/error.h"
@@ -11,6 +18,7 @@
 #include "kafka/kafka.h"
 #include "pipeline/decode.h"
 #include "pipeline/offset_tracker.h"
+#include "pipeline/route.h"
 #include "pipeline/user_row.h"
 #include "registry/client.h"
 #include "rules/rules.h"
@@ -19,11 +27,6 @@ namespace sluice::pipeline {
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-struct dead_letter {
-  std::string rules, fields, reason;
-  std::optional<int> schema_id;
-};
 
 struct processor_metrics {
   explicit processor_metrics(web::metrics_registry& m)
@@ -56,6 +59,56 @@ struct processor_metrics {
   web::histogram& latency;
 };
 
+/// A valid record on its way to Cassandra.
+struct row_write {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::int64_t timestamp_ms = -1;
+  std::vector<cql::bound_value> row;
+  int attempt = 0;
+  clock::time_point due{};
+};
+
+/// An invalid record on its way to the dead-letter topic (owned by the producer's opaque
+/// pointer while in flight).
+struct dead_letter_write {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string key, value;
+  std::vector<kafka::header> headers;
+  int attempt = 0;
+  clock::time_point due{};
+};
+
+/// Cassandra answers, handed from the session's I/O thread to the processor's thread.
+class completion_queue {
+ public:
+  struct item {
+    std::vector<std::unique_ptr<row_write>> writes;  // one request: a row or a batch
+    std::optional<error> failure;
+  };
+  void push(item i) {
+    {
+      std::lock_guard lock(mutex_);
+      items_.push_back(std::move(i));
+    }
+    ready_.notify_one();
+  }
+  /// Takes what arrived, waiting up to `wait` when nothing has.
+  std::vector<item> take(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mutex_);
+    if (items_.empty() && wait.count() > 0) ready_.wait_for(lock, wait);
+    std::vector<item> out;
+    out.swap(items_);
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<item> items_;
+};
+
 class processor {
  public:
   processor(const process_settings& s, const std::atomic<bool>& stop, web::metrics_registry& m)
@@ -79,29 +132,30 @@ class processor {
   }
   void connect();
   void on_rebalance(kafka::rebalance_kind kind, const std::vector<kafka::topic_partition>& parts);
-  bool process_batch(std::vector<kafka::message>& batch);
-  /// Both return false only when asked to stop before everything was acknowledged.
-  bool write_rows_until_done(std::vector<std::vector<cql::bound_value>>& rows,
-                             const std::vector<std::int64_t>& timestamps);
-  bool dead_letter_until_done(
-      const std::vector<std::pair<const kafka::message*, dead_letter>>& bad);
+  void dispatch(kafka::message& m);
+  void send_rows();
+  void send_dead_letter(std::unique_ptr<dead_letter_write> letter);
+  void on_dead_letter_report(const kafka::delivery_report& r);
+  /// Acknowledgements, failures and due retries; waits up to `wait` for an answer.
+  void service_sinks(std::chrono::milliseconds wait);
+  void acknowledge(std::int32_t partition, std::int64_t offset);
+  std::chrono::milliseconds backoff_for(int attempt) const;
+  void log_retry(const std::string& what, int attempt);
+  /// Serves the sinks until no record of `partitions` (all when empty) is in flight, or
+  /// `limit` passes. True when drained.
+  bool drain(const std::vector<kafka::topic_partition>& partitions, std::chrono::seconds limit);
+  std::size_t in_flight_of(const std::vector<kafka::topic_partition>& partitions) const;
   void commit(bool only_revoked = false, const std::vector<kafka::topic_partition>& which = {},
               bool async = false);
   /// While busy, commits asynchronously once commit_interval has passed; with `now`
-  /// (idle) commits synchronously. A synchronous commit per batch would stall each
-  /// batch for a broker round trip.
+  /// (idle) commits synchronously.
   void commit_if_due(bool now = false);
-  void backoff(int attempt, const std::string& what);
-  /// Polls the consumer while a sink is down: keeps the group membership and serves
-  /// rebalances, pauses fetching, and keeps any record that still arrives for the next
-  /// batch (a record polled and dropped would be skipped by the next commit).
+  /// Polls the consumer while the sinks are full: keeps group membership and serves
+  /// rebalances, pauses fetching, and keeps any record that still arrives for later (a
+  /// record polled and dropped would be skipped by the next commit).
   void poll_while_waiting();
   void resume_fetching();
-  bool drained();
-  result<std::vector<kafka::partition_lag>> group_lag();
-  /// Refreshes the consumer-lag gauges (total and per partition) every lag_interval on
-  /// a thread of its own: asking the broker takes several round trips, which would stall
-  /// the records behind it if done between batches.
+  bool drained_group();
   void watch_lag(std::stop_token stop);
 
   const process_settings& settings_;
@@ -114,50 +168,35 @@ class processor {
   std::unique_ptr<kafka::consumer> consumer_;
   std::unique_ptr<kafka::producer> producer_;
   std::unique_ptr<cql::session> cassandra_;
-  std::unique_ptr<kafka::admin> admin_;
+  std::unique_ptr<kafka::admin> admin_;  // for drained_group()
   std::optional<cql::prepared> upsert_;
   offset_tracker tracker_;
-  std::atomic<int> dlq_failures_{0};
-  std::deque<kafka::message> stashed_;  // polled during a backoff, not yet dispatched
+  completion_queue completions_;
+  std::deque<std::unique_ptr<row_write>> rows_waiting_;             // for a window slot or a retry
+  std::deque<std::unique_ptr<dead_letter_write>> letters_waiting_;  // retries
+  std::size_t requests_in_cassandra_ = 0;                           // rows or batches
+  std::size_t in_flight_ = 0;           // dispatched, not yet acknowledged
+  std::deque<kafka::message> stashed_;  // polled while full, not yet dispatched
   bool paused_ = false;
   std::jthread lag_watcher_;
   clock::time_point next_commit_{};
+  clock::time_point last_retry_log_{};
   std::map<std::int32_t, std::int64_t> last_committed_;  // what the group has from us
+  std::vector<std::string> violated_;
 };
 
-void processor::backoff(int attempt, const std::string& what) {
-  auto delay = std::min<std::chrono::milliseconds>(
+std::chrono::milliseconds processor::backoff_for(int attempt) const {
+  return std::min<std::chrono::milliseconds>(
       std::chrono::milliseconds(100) * (1 << std::min(attempt, 7)), settings_.max_backoff);
+}
+
+void processor::log_retry(const std::string& what, int attempt) {
   metrics_.retries.inc();
-  log_->warn("{}; retrying in {} ms (attempt {})", what, delay.count(), attempt + 1);
-  auto until = clock::now() + delay;
-  while (clock::now() < until && !stop_) {
-    poll_while_waiting();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-void processor::poll_while_waiting() {
-  if (!consumer_) return;
-  if (!paused_) {
-    if (auto owned = consumer_->assignment(); owned && !owned->empty()) {
-      if (auto p = consumer_->pause(*owned); p) paused_ = true;
-    }
-  }
-  auto polled = consumer_->poll(std::chrono::milliseconds(0));
-  if (polled && *polled) {
-    stashed_.push_back(std::move(**polled));
-    paused_ = false;  // a partition assigned meanwhile is not paused yet
-  }
-}
-
-void processor::resume_fetching() {
-  if (!paused_) return;
-  if (auto owned = consumer_->assignment(); owned && !owned->empty()) {
-    if (auto r = consumer_->resume(*owned); !r)
-      log_->warn("resuming fetch after a sink outage: {}", r.err().message);
-  }
-  paused_ = false;
+  auto now = clock::now();
+  if (now - last_retry_log_ < std::chrono::seconds(1)) return;  // one line a second
+  last_retry_log_ = now;
+  log_->warn("{}; retrying in {} ms (attempt {}), {} record(s) waiting", what,
+             backoff_for(attempt).count(), attempt + 1, in_flight_);
 }
 
 void processor::connect() {
@@ -178,30 +217,28 @@ void processor::connect() {
   kafka::producer_settings ps;
   ps.client = settings_.kafka;
   ps.client.client_id = "sluice-process-dlq";
-  auto producer = kafka::producer::create(ps, [this](const kafka::delivery_report& r) {
-    if (r.failure) {
-      dlq_failures_.fetch_add(1);
-      log_->warn("dead-letter produce failed: {}", r.failure->message);
-    }
-  });
+  ps.linger = std::chrono::milliseconds(1);
+  auto producer = kafka::producer::create(
+      ps, [this](const kafka::delivery_report& r) { on_dead_letter_report(r); });
   if (!producer) throw fatal_error(producer.err());
   producer_ = std::move(*producer);
 
+  auto cc = settings_.cassandra;
+  cc.keyspace = settings_.keyspace;
+  cc.idempotent_retry_for = std::chrono::seconds(5);  // then our own backoff takes over
   for (int attempt = 0; !stop_; ++attempt) {
-    auto session = cql::session::connect({.host = settings_.cassandra_host,
-                                          .port = settings_.cassandra_port,
-                                          .keyspace = settings_.keyspace});
-    if (session) {
+    auto session = cql::session::connect(cc);
+    auto prepared =
+        session ? (*session)->prepare(upsert_user_cql) : result<cql::prepared>(session.err());
+    if (prepared) {
       cassandra_ = std::move(*session);
-      auto prepared = cassandra_->prepare(upsert_user_cql);
-      if (prepared) {
-        upsert_ = std::move(*prepared);
-        return;
-      }
-      backoff(attempt, prepared.err().message);
-    } else {
-      backoff(attempt, session.err().message);
+      upsert_ = std::move(*prepared);
+      return;
     }
+    log_retry(prepared.err().message, attempt);
+    auto until = clock::now() + backoff_for(attempt);
+    while (clock::now() < until && !stop_)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
@@ -211,19 +248,194 @@ void processor::on_rebalance(kafka::rebalance_kind kind,
     log_->info("assigned {} partition(s)", parts.size());
     return;
   }
-  // Batches finish before the next poll, so nothing is in flight here: commit what is
-  // done for the partitions being taken away, then forget them.
-  if (kind == kafka::rebalance_kind::revoked) commit(true, parts);
+  if (kind == kafka::rebalance_kind::revoked) {
+    // Let the sinks finish what they hold of these partitions, then hand the next owner
+    // an offset past all of it.
+    if (!drain(parts, std::chrono::seconds(30)))
+      log_->warn("revoke: records still in flight after 30 s; the next owner re-reads them");
+    commit(true, parts);
+  }
   for (const auto& p : parts) {
-    tracker_.forget(p.partition.value());
-    last_committed_.erase(p.partition.value());
+    auto id = p.partition.value();
+    in_flight_ -= tracker_.partition(id).in_flight();
+    tracker_.forget(id);
+    last_committed_.erase(id);
     // Not dispatched, so not committed: the partition's next owner reads them again.
-    std::erase_if(stashed_, [&](const kafka::message& m) {
-      return m.partition().value() == p.partition.value();
-    });
+    std::erase_if(stashed_, [&](const kafka::message& m) { return m.partition().value() == id; });
+    std::erase_if(rows_waiting_, [&](const auto& w) { return w->partition == id; });
+    std::erase_if(letters_waiting_, [&](const auto& w) { return w->partition == id; });
   }
   log_->info("{} {} partition(s)", kind == kafka::rebalance_kind::revoked ? "revoked" : "lost",
              parts.size());
+}
+
+void processor::dispatch(kafka::message& m) {
+  auto partition = m.partition().value();
+  auto offset = m.offset().value();
+  tracker_.partition(partition).dispatched(offset);
+  ++in_flight_;
+  metrics_.consumed.inc();
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  auto outcome = route_record(m, decoder_, rules_, now, violated_);
+  for (const auto& rule : violated_) metrics_.invalid(rule).inc();
+  if (auto* row = std::get_if<std::vector<cql::bound_value>>(&outcome)) {
+    metrics_.valid.inc();
+    auto w = std::make_unique<row_write>();
+    w->partition = partition;
+    w->offset = offset;
+    w->timestamp_ms = m.timestamp_ms();
+    w->row = std::move(*row);
+    rows_waiting_.push_back(std::move(w));
+    return;
+  }
+  const auto& why = std::get<dead_letter>(outcome);
+  auto letter = std::make_unique<dead_letter_write>();
+  letter->partition = partition;
+  letter->offset = offset;
+  letter->key = std::string(m.key());
+  letter->value = std::string(m.value());
+  letter->headers = dead_letter_headers(m, why, rules_.version());
+  send_dead_letter(std::move(letter));
+}
+
+void processor::send_rows() {
+  auto now = clock::now();
+  while (requests_in_cassandra_ < settings_.cassandra_window && !rows_waiting_.empty() &&
+         rows_waiting_.front()->due <= now) {
+    // What is waiting goes out together when it belongs to one node: an unlogged batch
+    // of rows with the same owner costs Cassandra one request instead of many. A trickle
+    // goes out row by row, at once.
+    auto owner = settings_.cassandra_batch > 1
+                     ? cassandra_->replica_of(*upsert_, rows_waiting_.front()->row)
+                     : std::string();
+    auto group = std::make_shared<std::vector<std::unique_ptr<row_write>>>();
+    do {
+      group->push_back(std::move(rows_waiting_.front()));
+      rows_waiting_.pop_front();
+    } while (group->size() < settings_.cassandra_batch && !rows_waiting_.empty() &&
+             rows_waiting_.front()->due <= now &&
+             cassandra_->replica_of(*upsert_, rows_waiting_.front()->row) == owner);
+    ++requests_in_cassandra_;
+    auto* queue = &completions_;
+    auto done = [queue, group](result<cql::rows_result> r) {
+      std::optional<error> failure;
+      if (!r) failure = r.err();
+      queue->push({std::move(*group), std::move(failure)});
+    };
+    if (group->size() == 1) {
+      cassandra_->execute_async(*upsert_, group->front()->row, std::move(done),
+                                {.idempotent = true});  // fixed values: safe to apply twice
+    } else {
+      std::vector<std::vector<cql::bound_value>> rows;
+      rows.reserve(group->size());
+      for (const auto& w : *group) rows.push_back(w->row);
+      cassandra_->execute_batch_async(*upsert_, std::move(rows), std::move(done),
+                                      {.idempotent = true});
+    }
+  }
+}
+
+void processor::send_dead_letter(std::unique_ptr<dead_letter_write> letter) {
+  kafka::outgoing_record out{kafka::topic(settings_.dlq_topic),
+                             std::nullopt,
+                             letter->key,
+                             letter->value,
+                             letter->headers,
+                             letter.get()};
+  while (true) {
+    auto r = producer_->produce(out);
+    if (r) {
+      (void)letter.release();  // owned by the delivery report now
+      return;
+    }
+    if (r.err().code != errc::unavailable) {
+      letter->due = clock::now() + backoff_for(letter->attempt);
+      log_retry(
+          fmt::format("dead-letter produce to {} failed: {}", settings_.dlq_topic, r.err().message),
+          letter->attempt++);
+      letters_waiting_.push_back(std::move(letter));
+      return;
+    }
+    producer_->poll(std::chrono::milliseconds(10));  // local queue full
+  }
+}
+
+void processor::on_dead_letter_report(const kafka::delivery_report& r) {
+  std::unique_ptr<dead_letter_write> letter(static_cast<dead_letter_write*>(r.opaque));
+  if (!letter) return;
+  if (r.failure) {
+    letter->due = clock::now() + backoff_for(letter->attempt);
+    log_retry(fmt::format("dead-letter topic {} did not take a record: {}", settings_.dlq_topic,
+                          r.failure->message),
+              letter->attempt++);
+    letters_waiting_.push_back(std::move(letter));
+    return;
+  }
+  metrics_.dead_lettered.inc();
+  acknowledge(letter->partition, letter->offset);
+}
+
+void processor::acknowledge(std::int32_t partition, std::int64_t offset) {
+  auto& partitions = tracker_.partitions();
+  if (partitions.find(partition) == partitions.end()) return;  // revoked meanwhile
+  if (tracker_.partition(partition).acknowledged(offset)) --in_flight_;
+}
+
+void processor::service_sinks(std::chrono::milliseconds wait) {
+  producer_->poll(std::chrono::milliseconds(0));
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  for (auto& done : completions_.take(wait)) {
+    --requests_in_cassandra_;
+    if (done.failure) {
+      log_retry(fmt::format("Cassandra write of {} row(s) failed: {}", done.writes.size(),
+                            done.failure->message),
+                done.writes.front()->attempt);
+    }
+    for (auto& w : done.writes) {
+      if (!done.failure) {
+        metrics_.written.inc();
+        if (w->timestamp_ms >= 0) metrics_.latency.observe((now_ms - w->timestamp_ms) / 1000.0);
+        acknowledge(w->partition, w->offset);
+        continue;
+      }
+      w->due = clock::now() + backoff_for(w->attempt++);
+      if (tracker_.partitions().count(w->partition)) rows_waiting_.push_back(std::move(w));
+    }
+  }
+  auto now = clock::now();
+  for (std::size_t n = letters_waiting_.size(); n > 0; --n) {
+    auto letter = std::move(letters_waiting_.front());
+    letters_waiting_.pop_front();
+    if (letter->due <= now) {
+      send_dead_letter(std::move(letter));
+    } else {
+      letters_waiting_.push_back(std::move(letter));
+    }
+  }
+  // A retried row waits at the front until due; the ones behind it wait with it, which
+  // is what pausing on a failing sink means.
+  send_rows();
+  metrics_.in_flight.set(static_cast<double>(in_flight_));
+}
+
+std::size_t processor::in_flight_of(const std::vector<kafka::topic_partition>& partitions) const {
+  if (partitions.empty()) return in_flight_;
+  std::size_t n = 0;
+  for (const auto& p : partitions) {
+    auto it = tracker_.partitions().find(p.partition.value());
+    if (it != tracker_.partitions().end()) n += it->second.in_flight();
+  }
+  return n;
+}
+
+bool processor::drain(const std::vector<kafka::topic_partition>& partitions,
+                      std::chrono::seconds limit) {
+  auto until = clock::now() + limit;
+  while (in_flight_of(partitions) > 0 && clock::now() < until)
+    service_sinks(std::chrono::milliseconds(10));
+  return in_flight_of(partitions) == 0;
 }
 
 void processor::commit(bool only_revoked, const std::vector<kafka::topic_partition>& which,
@@ -261,154 +473,26 @@ void processor::commit_if_due(bool now) {
   next_commit_ = clock::now() + settings_.commit_interval;
 }
 
-bool processor::write_rows_until_done(std::vector<std::vector<cql::bound_value>>& rows,
-                                      const std::vector<std::int64_t>& timestamps) {
-  std::vector<std::size_t> pending(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) pending[i] = i;
-  for (int attempt = 0; !pending.empty(); ++attempt) {
-    if (!cassandra_ || !upsert_) {
-      auto session = cql::session::connect({.host = settings_.cassandra_host,
-                                            .port = settings_.cassandra_port,
-                                            .keyspace = settings_.keyspace});
-      if (!session) {
-        backoff(attempt, session.err().message);
-        if (stop_) return false;
-        continue;
-      }
-      cassandra_ = std::move(*session);
-      auto prepared = cassandra_->prepare(upsert_user_cql);
-      if (!prepared) {
-        backoff(attempt, prepared.err().message);
-        if (stop_) return false;
-        continue;
-      }
-      upsert_ = std::move(*prepared);
-    }
-    std::vector<std::vector<cql::bound_value>> batch;
-    batch.reserve(pending.size());
-    for (auto i : pending) batch.push_back(rows[i]);
-    auto results = cassandra_->execute_many(*upsert_, batch, settings_.cassandra_window);
-    std::vector<std::size_t> failed;
-    std::string first_error;
-    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
-    for (std::size_t k = 0; k < results.size(); ++k) {
-      if (results[k].ok()) {
-        metrics_.written.inc();
-        if (timestamps[pending[k]] >= 0)
-          metrics_.latency.observe((now_ms - timestamps[pending[k]]) / 1000.0);
-      } else {
-        if (first_error.empty()) first_error = results[k].err().message;
-        failed.push_back(pending[k]);
-      }
-    }
-    pending = std::move(failed);
-    if (!pending.empty()) {
-      cassandra_.reset();  // reconnect: the node may have gone away
-      backoff(attempt,
-              fmt::format("{} Cassandra write(s) failed: {}", pending.size(), first_error));
-      if (stop_) return false;
+void processor::poll_while_waiting() {
+  if (!paused_) {
+    if (auto owned = consumer_->assignment(); owned && !owned->empty()) {
+      if (auto p = consumer_->pause(*owned); p) paused_ = true;
     }
   }
-  return true;
+  auto polled = consumer_->poll(std::chrono::milliseconds(0));
+  if (polled && *polled) {
+    stashed_.push_back(std::move(**polled));
+    paused_ = false;  // a partition assigned meanwhile is not paused yet
+  }
 }
 
-bool processor::dead_letter_until_done(
-    const std::vector<std::pair<const kafka::message*, dead_letter>>& bad) {
-  for (int attempt = 0; !bad.empty(); ++attempt) {
-    dlq_failures_ = 0;
-    for (const auto& [m, why] : bad) {
-      std::vector<kafka::header> headers = {
-          {"sluice.rule", why.rules},
-          {"sluice.field", why.fields},
-          {"sluice.reason", why.reason},
-          {"sluice.source.topic", m->topic().str()},
-          {"sluice.source.partition", std::to_string(m->partition().value())},
-          {"sluice.source.offset", std::to_string(m->offset().value())},
-          {"sluice.contract.version", std::to_string(rules_.version())},
-      };
-      if (why.schema_id) headers.push_back({"sluice.schema.id", std::to_string(*why.schema_id)});
-      kafka::outgoing_record out{kafka::topic(settings_.dlq_topic), std::nullopt, m->key(),
-                                 m->value(), headers};
-      while (true) {
-        auto r = producer_->produce(out);
-        if (r || r.err().code != errc::unavailable) break;
-        producer_->poll(std::chrono::milliseconds(50));  // local queue full
-      }
-    }
-    auto flushed = producer_->flush(std::chrono::seconds(30));
-    if (flushed && dlq_failures_ == 0) {
-      metrics_.dead_lettered.inc(bad.size());
-      return true;
-    }
-    backoff(attempt,
-            fmt::format("dead-letter topic {} did not acknowledge the batch", settings_.dlq_topic));
-    if (stop_) return false;
-    // Re-sending the whole batch may duplicate dead letters, never lose them; the
-    // verify command counts dead letters by source offset.
+void processor::resume_fetching() {
+  if (!paused_) return;
+  if (auto owned = consumer_->assignment(); owned && !owned->empty()) {
+    if (auto r = consumer_->resume(*owned); !r)
+      log_->warn("resuming fetch after the sinks caught up: {}", r.err().message);
   }
-  return true;
-}
-
-bool processor::process_batch(std::vector<kafka::message>& batch) {
-  std::vector<std::vector<cql::bound_value>> rows;
-  std::vector<std::int64_t> timestamps;
-  std::vector<std::pair<const kafka::message*, dead_letter>> bad;
-  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  for (auto& m : batch) {
-    tracker_.partition(m.partition().value()).dispatched(m.offset().value());
-    metrics_.consumed.inc();
-    auto d =
-        decoder_.decode(m.has_value() ? std::optional<std::string_view>(m.value()) : std::nullopt);
-    if (d.failure) {
-      metrics_.invalid(d.failure->rule).inc();
-      bad.push_back({&m, {d.failure->rule, "", d.failure->reason, d.schema_id}});
-      continue;
-    }
-    auto verdict = rules_.validate(d.record, now);
-    if (!verdict.valid()) {
-      dead_letter why{verdict.rule_ids(), "", "", d.schema_id};
-      for (const auto& v : verdict.violations) {
-        metrics_.invalid(std::string(v.rule)).inc();
-        if (!why.fields.empty()) why.fields += ",";
-        why.fields += model::name_of(v.field);
-        if (!why.reason.empty()) why.reason += "; ";
-        why.reason += fmt::format("{}: {}", model::name_of(v.field), v.reason);
-      }
-      bad.push_back({&m, std::move(why)});
-      continue;
-    }
-    auto row = user_row(
-        d.record, {m.topic().str(), m.partition().value(), m.offset().value(), m.timestamp_ms()},
-        d.schema_id, rules_.version());
-    if (!row) {
-      metrics_.invalid("type.convert").inc();
-      bad.push_back({&m, {"type.convert", "", row.err().message, d.schema_id}});
-      continue;
-    }
-    metrics_.valid.inc();
-    rows.push_back(std::move(*row));
-    timestamps.push_back(m.timestamp_ms());
-  }
-  metrics_.in_flight.set(static_cast<double>(batch.size()));
-  // Offsets are acknowledged only when both sinks took every record of the batch.
-  if (!write_rows_until_done(rows, timestamps) || !dead_letter_until_done(bad)) return false;
-  for (auto& m : batch) tracker_.partition(m.partition().value()).acknowledged(m.offset().value());
-  commit_if_due();
-  resume_fetching();
-  metrics_.in_flight.set(0);
-  return true;
-}
-
-result<std::vector<kafka::partition_lag>> processor::group_lag() {
-  if (!admin_) {
-    auto created = kafka::admin::create(settings_.kafka);
-    if (!created) return created.err();
-    admin_ = std::move(*created);
-  }
-  return admin_->group_lag(settings_.group_id, kafka::topic(settings_.source_topic),
-                           std::chrono::seconds(5));
+  paused_ = false;
 }
 
 void processor::watch_lag(std::stop_token stop) {
@@ -440,11 +524,17 @@ void processor::watch_lag(std::stop_token stop) {
   }
 }
 
-bool processor::drained() {
+bool processor::drained_group() {
   // Drained means the group's committed offsets reached every partition's end, not just
   // "no records lately": after a crash, partitions reach a new member only once the dead
   // member's session expires.
-  auto lag = group_lag();
+  if (!admin_) {
+    auto created = kafka::admin::create(settings_.kafka);
+    if (!created) return false;
+    admin_ = std::move(*created);
+  }
+  auto lag = admin_->group_lag(settings_.group_id, kafka::topic(settings_.source_topic),
+                               std::chrono::seconds(5));
   if (!lag) return false;
   for (const auto& p : *lag) {
     if (p.high.value() > 0 && p.committed.value() < p.high.value()) return false;
@@ -454,45 +544,55 @@ bool processor::drained() {
 
 int processor::run() {
   connect();
-  resume_fetching();
   if (stop_) return 0;
   lag_watcher_ = std::jthread([this](std::stop_token stop) { watch_lag(stop); });
   log_->info("processing {} -> Cassandra {}:{}/{} and {} (group {})", settings_.source_topic,
-             settings_.cassandra_host, settings_.cassandra_port, settings_.keyspace,
+             settings_.cassandra.host, settings_.cassandra.port, settings_.keyspace,
              settings_.dlq_topic, settings_.group_id);
-  std::vector<kafka::message> batch;
   auto last_record = clock::now();
+  auto full_since = std::optional<clock::time_point>();
   while (!stop_) {
-    batch.clear();
-    while (!stashed_.empty() && batch.size() < settings_.batch_size) {
-      batch.push_back(std::move(stashed_.front()));
-      stashed_.pop_front();
-    }
-    // Wait for the first record, then take only what is already fetched: a backlog
-    // fills whole batches (throughput), a trickle goes out at once (latency).
-    auto deadline = clock::now() + std::chrono::milliseconds(50);
-    while (batch.size() < settings_.batch_size && clock::now() < deadline) {
-      auto polled = consumer_->poll(batch.empty() ? std::chrono::milliseconds(20)
-                                                  : std::chrono::milliseconds(0));
-      if (!polled) {
-        log_->warn("consume error: {}", polled.err().message);
-        break;
-      }
-      if (!*polled) {
-        if (!batch.empty()) break;
-        continue;
-      }
-      batch.push_back(std::move(**polled));
-    }
-    if (batch.empty()) {
-      commit_if_due(true);  // idle: let the group's offsets reach what is done
-      if (settings_.stop_at_end && clock::now() - last_record > settings_.idle_exit && drained())
-        break;
+    service_sinks(std::chrono::milliseconds(0));
+    commit_if_due();
+    if (in_flight_ >= settings_.max_in_flight) {  // back-pressure
+      if (!full_since) full_since = clock::now();
+      service_sinks(std::chrono::milliseconds(5));
+      if (clock::now() - *full_since > std::chrono::milliseconds(500)) poll_while_waiting();
       continue;
     }
-    last_record = clock::now();
-    if (!process_batch(batch)) break;
+    full_since.reset();
+    resume_fetching();
+    std::optional<kafka::message> next;
+    if (!stashed_.empty()) {
+      next = std::move(stashed_.front());
+      stashed_.pop_front();
+    } else {
+      // Block briefly only when nothing is in flight; otherwise keep the sinks served.
+      auto polled = consumer_->poll(in_flight_ == 0 ? std::chrono::milliseconds(20)
+                                                    : std::chrono::milliseconds(0));
+      if (!polled) {
+        log_->warn("consume error: {}", polled.err().message);
+      } else if (*polled) {
+        next = std::move(**polled);
+      }
+    }
+    if (next) {
+      last_record = clock::now();
+      dispatch(*next);
+      continue;
+    }
+    if (in_flight_ > 0) {
+      service_sinks(std::chrono::milliseconds(1));
+      continue;
+    }
+    commit_if_due(true);  // idle: let the group's offsets reach what is done
+    if (settings_.stop_at_end && clock::now() - last_record > settings_.idle_exit &&
+        drained_group())
+      break;
   }
+  // Graceful stop: finish what is in flight, commit it, leave the group.
+  if (!drain({}, std::chrono::seconds(30)))
+    log_->warn("stopping with {} record(s) unacknowledged; they will be re-read", in_flight_);
   commit();
   lag_watcher_ = {};  // stop and join
   if (auto closed = consumer_->close(); !closed)

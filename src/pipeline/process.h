@@ -3,18 +3,20 @@
 // send the rest to the dead-letter topic with their reasons, and commit offsets only
 // once both sinks acknowledged every record below them.
 //
-// Delivery: records are handled in polled batches; a batch's Cassandra writes (many in
-// flight) and dead-letter produces (flushed) must all succeed before its offsets are
-// committed. A failing sink pauses consumption and is retried with backoff, never
-// dropped. The upsert uses no server-side clock, so replaying a record after a crash
-// writes the very same row: at-least-once delivery with an idempotent sink gives
-// exactly one row per user id.
+// Delivery: records flow continuously: each is routed as it is polled and handed to its
+// sink (Cassandra upserts, up to cassandra_window in flight; dead-letter produces), and a
+// partition's offset is committed only past records both sinks acknowledged, whatever
+// order the acknowledgements come in. A failing sink is retried with backoff, never
+// dropped; with max_in_flight records unacknowledged, fetching pauses. The upsert uses no
+// server-side clock, so replaying a record after a crash writes the very same row:
+// at-least-once delivery with an idempotent sink gives exactly one row per user id.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <string>
 
+#include "cql/cql.h"
 #include "kafka/config.h"
 #include "web/metrics.h"
 
@@ -26,12 +28,12 @@ struct process_settings {
   std::string source_topic = "users.raw";
   std::string dlq_topic = "users.dlq";
   std::string registry_url = "http://127.0.0.1:8081";
-  std::string cassandra_host = "127.0.0.1";
-  int cassandra_port = 9042;
+  cql::session_config cassandra;  // contact points, auth, TLS (keyspace comes from below)
   std::string keyspace = "sluice";
   std::string rules_file = "contract/rules.yaml";
-  std::size_t batch_size = 5000;       // records per poll batch (bounds memory in flight)
-  std::size_t cassandra_window = 256;  // concurrent Cassandra writes
+  std::size_t max_in_flight = 5000;   // records polled but unacknowledged (bounds memory)
+  std::size_t cassandra_window = 32;  // concurrent Cassandra requests (more only queue there)
+  std::size_t cassandra_batch = 8;    // rows of one node per request when rows are waiting
   std::size_t max_value_bytes = 1 << 20;
   std::chrono::milliseconds max_backoff{10000};
   std::chrono::milliseconds session_timeout{45000};  // group session: how soon a dead
@@ -43,8 +45,8 @@ struct process_settings {
   std::chrono::milliseconds idle_exit{0};  // with stop_at_end: idle time that means "drained"
 };
 
-/// Runs until `stop` becomes true (SIGINT/SIGTERM), then finishes the batch, commits
-/// and leaves the group. Returns 0 on a clean stop. Metrics go to `metrics`.
+/// Runs until `stop` becomes true (SIGINT/SIGTERM), then finishes what is in flight,
+/// commits and leaves the group. Returns 0 on a clean stop. Metrics go to `metrics`.
 int run_processor(const process_settings& settings, const std::atomic<bool>& stop,
                   web::metrics_registry& metrics);
 

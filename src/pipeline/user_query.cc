@@ -14,10 +14,10 @@ const char* const user_columns =
 namespace {
 
 result<std::unique_ptr<cql::session>> open(const user_query_settings& s) {
-  return cql::session::connect({.host = s.cassandra_host,
-                                .port = s.cassandra_port,
-                                .keyspace = s.keyspace,
-                                .timeout = std::chrono::seconds(60)});
+  auto config = s.cassandra;
+  config.keyspace = s.keyspace;
+  config.timeout = std::chrono::seconds(60);
+  return cql::session::connect(config);
 }
 
 /// Runs `cql` page by page, handing each page to `visit`.

@@ -12,8 +12,7 @@
 namespace sluice::pipeline {
 
 struct user_query_settings {
-  std::string cassandra_host = "127.0.0.1";
-  int cassandra_port = 9042;
+  cql::session_config cassandra;  // contact points, auth, TLS (keyspace comes from below)
   std::string keyspace = "sluice";
 };
 

@@ -26,10 +26,10 @@ result<verify_report> verify(const verify_settings& s) {
     report.not_yet_processed += std::max<std::int64_t>(0, marks->high.value() - committed);
   }
 
-  auto session = cql::session::connect({.host = s.cassandra_host,
-                                        .port = s.cassandra_port,
-                                        .keyspace = s.keyspace,
-                                        .timeout = std::chrono::seconds(60)});
+  auto config = s.cassandra;
+  config.keyspace = s.keyspace;
+  config.timeout = std::chrono::seconds(60);
+  auto session = cql::session::connect(config);
   if (!session) return session.err();
   std::unordered_set<std::string> ids;
   cql::query_params params{cql::consistency::local_quorum, {}, 5000, {}};

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "cql/cql.h"
 #include "kafka/config.h"
 
 namespace sluice::pipeline {
@@ -17,8 +18,7 @@ struct verify_settings {
   std::string source_topic = "users.raw";
   std::string dlq_topic = "users.dlq";
   std::string group_id = "sluice-processor";
-  std::string cassandra_host = "127.0.0.1";
-  int cassandra_port = 9042;
+  cql::session_config cassandra;  // contact points, auth, TLS (keyspace comes from below)
   std::string keyspace = "sluice";
 };
 

@@ -101,7 +101,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     rng = random.Random(5)
     for _ in range(5):
         process = subprocess.Popen(
-            process_command(sluice_bin, lane, "--batch-size", "500"),
+            process_command(sluice_bin, lane, "--max-in-flight", "500"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -111,3 +111,37 @@ def test_node_restart_under_load_retries_idempotent_writes_and_fails_others_clea
     summary = (tmp_path / "summary").read_text()
     print(summary)
     assert "plain writes failed cleanly" in summary
+
+
+def test_sluice_cql_logs_in_over_tls_with_the_password_from_the_environment(
+    cluster: ScratchCluster, sluice_bin: Path
+) -> None:
+    args = [str(sluice_bin), "cql", "--host", cluster.contact_points(), "--user", USER]
+    args += ["--tls-ca", str(cluster.ca_file), "--compression", "lz4", "--output", "json"]
+    run = subprocess.run(
+        [*args, "-e", "SELECT cluster_name FROM system.local"],
+        env={**os.environ, "SLUICE_CQL_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "sluice-test" in run.stdout
+    wrong = subprocess.run(
+        [*args, "-e", "SELECT cluster_name FROM system.local"],
+        env={**os.environ, "SLUICE_CQL_PASSWORD": "wrong"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert wrong.returncode != 0
+    assert "authentication as 'cassandra'" in wrong.stderr
+    unset = subprocess.run(
+        [*args, "-e", "SELECT 1 FROM system.local"],
+        env={k: v for k, v in os.environ.items() if k != "SLUICE_CQL_PASSWORD"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unset.returncode != 0
+    assert "SLUICE_CQL_PASSWORD" in unset.stderr
