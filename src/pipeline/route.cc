@@ -9,7 +9,8 @@ namespace sluice::pipeline {
 routed route_record(const kafka::message& m, value_decoder& decoder, const rules::rule_set& rules,
                     std::chrono::sys_seconds now, std::vector<std::string>& violated) {
   violated.clear();
-  auto d = decoder.decode(m.has_value() ? std::optional<std::string_view>(m.value()) : std::nullopt);
+  auto d =
+      decoder.decode(m.has_value() ? std::optional<std::string_view>(m.value()) : std::nullopt);
   if (d.failure) {
     violated.push_back(d.failure->rule);
     return dead_letter{d.failure->rule, "", d.failure->reason, d.schema_id};
@@ -26,9 +27,9 @@ routed route_record(const kafka::message& m, value_decoder& decoder, const rules
     }
     return why;
   }
-  auto row = user_row(d.record,
-                      {m.topic().str(), m.partition().value(), m.offset().value(), m.timestamp_ms()},
-                      d.schema_id, rules.version());
+  auto row = user_row(
+      d.record, {m.topic().str(), m.partition().value(), m.offset().value(), m.timestamp_ms()},
+      d.schema_id, rules.version());
   if (!row) {
     violated.emplace_back("type.convert");
     return dead_letter{"type.convert", "", row.err().message, d.schema_id};
