@@ -276,7 +276,8 @@ void processor::dispatch(kafka::message& m) {
   ++in_flight_;
   metrics_.consumed.inc();
   auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  auto outcome = route_record(m, decoder_, rules_, now, violated_);
+  auto view = view_of(m);
+  auto outcome = route_record(view, decoder_, rules_, now, violated_);
   for (const auto& rule : violated_) metrics_.invalid(rule).inc();
   if (auto* row = std::get_if<std::vector<cql::bound_value>>(&outcome)) {
     metrics_.valid.inc();
@@ -294,7 +295,7 @@ void processor::dispatch(kafka::message& m) {
   letter->offset = offset;
   letter->key = std::string(m.key());
   letter->value = std::string(m.value());
-  letter->headers = dead_letter_headers(m, why, rules_.version());
+  letter->headers = dead_letter_headers(view, why, rules_.version());
   send_dead_letter(std::move(letter));
 }
 

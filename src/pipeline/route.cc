@@ -6,11 +6,15 @@
 
 namespace sluice::pipeline {
 
-routed route_record(const kafka::message& m, value_decoder& decoder, const rules::rule_set& rules,
+record_view view_of(const kafka::message& m) {
+  return {m.topic().str(), m.partition().value(), m.offset().value(), m.timestamp_ms(),
+          m.has_value() ? std::optional<std::string_view>(m.value()) : std::nullopt};
+}
+
+routed route_record(const record_view& m, value_decoder& decoder, const rules::rule_set& rules,
                     std::chrono::sys_seconds now, std::vector<std::string>& violated) {
   violated.clear();
-  auto d =
-      decoder.decode(m.has_value() ? std::optional<std::string_view>(m.value()) : std::nullopt);
+  auto d = decoder.decode(m.value);
   if (d.failure) {
     violated.push_back(d.failure->rule);
     return dead_letter{d.failure->rule, "", d.failure->reason, d.schema_id};
@@ -27,9 +31,8 @@ routed route_record(const kafka::message& m, value_decoder& decoder, const rules
     }
     return why;
   }
-  auto row = user_row(
-      d.record, {m.topic().str(), m.partition().value(), m.offset().value(), m.timestamp_ms()},
-      d.schema_id, rules.version());
+  auto row = user_row(d.record, {m.topic, m.partition, m.offset, m.timestamp_ms}, d.schema_id,
+                      rules.version());
   if (!row) {
     violated.emplace_back("type.convert");
     return dead_letter{"type.convert", "", row.err().message, d.schema_id};
@@ -37,15 +40,15 @@ routed route_record(const kafka::message& m, value_decoder& decoder, const rules
   return std::move(*row);
 }
 
-std::vector<kafka::header> dead_letter_headers(const kafka::message& m, const dead_letter& why,
+std::vector<kafka::header> dead_letter_headers(const record_view& m, const dead_letter& why,
                                                int contract_version) {
   std::vector<kafka::header> headers = {
       {"sluice.rule", why.rules},
       {"sluice.field", why.fields},
       {"sluice.reason", why.reason},
-      {"sluice.source.topic", m.topic().str()},
-      {"sluice.source.partition", std::to_string(m.partition().value())},
-      {"sluice.source.offset", std::to_string(m.offset().value())},
+      {"sluice.source.topic", m.topic},
+      {"sluice.source.partition", std::to_string(m.partition)},
+      {"sluice.source.offset", std::to_string(m.offset)},
       {"sluice.contract.version", std::to_string(contract_version)},
   };
   if (why.schema_id) headers.push_back({"sluice.schema.id", std::to_string(*why.schema_id)});
