@@ -10,7 +10,7 @@
 #   2. latency at half that rate: `sluice produce --rate` for 30 s into a running
 #      processor; p50/p99 of Kafka record timestamp -> Cassandra acknowledgement.
 # Needs the stack up (`sluice up --start-pipeline false`).
-# Usage: bench/process/run.sh [records per run]   (default 200000)
+# Usage: bench/process/run.sh [records per run (default 200000)] [one more latency rate]
 # Extra processor flags (e.g. --max-in-flight 5000) via SLUICE_BENCH_PROCESS_ARGS.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -126,6 +126,8 @@ half=$((rate / 2))
 quarter=$((rate / 4))
 latency_half=$(latency_run "$half")
 latency_quarter=$(latency_run "$quarter")
+latency_extra=""
+[[ -n "${2:-}" ]] && latency_extra=$(latency_run "$2")
 
 echo "processor sustained:      $rate records/s (median of 3, $RECORDS records each)"
 echo "CQL client alone:         $ceiling rows/s (median of 3)"
@@ -135,4 +137,5 @@ awk -v r="$rate" -v c="$ceiling_batched" \
   'BEGIN { printf "processor / batched ceiling: %.2f\n", r / c }'
 echo "latency at $half records/s (half): $latency_half (goal: p99 < 50 ms)"
 echo "latency at $quarter records/s (quarter): $latency_quarter"
+[[ -n "$latency_extra" ]] && echo "latency at $2 records/s: $latency_extra"
 echo "processor peak resident memory: $peak MB (median of 3 runs; goal < 150 MB)"

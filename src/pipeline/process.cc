@@ -568,9 +568,11 @@ int processor::run() {
       next = std::move(stashed_.front());
       stashed_.pop_front();
     } else {
-      // Block briefly only when nothing is in flight; otherwise keep the sinks served.
+      // Wait for records in librdkafka rather than for acknowledgements on a condition
+      // variable: answers are picked up within a millisecond at the top of the loop, and
+      // the threads do not wake each other for every answer.
       auto polled = consumer_->poll(in_flight_ == 0 ? std::chrono::milliseconds(20)
-                                                    : std::chrono::milliseconds(0));
+                                                    : std::chrono::milliseconds(1));
       if (!polled) {
         log_->warn("consume error: {}", polled.err().message);
       } else if (*polled) {
@@ -582,10 +584,7 @@ int processor::run() {
       dispatch(*next);
       continue;
     }
-    if (in_flight_ > 0) {
-      service_sinks(std::chrono::milliseconds(1));
-      continue;
-    }
+    if (in_flight_ > 0) continue;
     commit_if_due(true);  // idle: let the group's offsets reach what is done
     if (settings_.stop_at_end && clock::now() - last_record > settings_.idle_exit &&
         drained_group())

@@ -19,8 +19,8 @@ class Route : public ::testing::Test {
                            return std::nullopt;
                          },
                          1 << 20};
-  std::chrono::sys_seconds now_ = std::chrono::time_point_cast<std::chrono::seconds>(
-      std::chrono::system_clock::now());
+  std::chrono::sys_seconds now_ =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
   std::vector<std::string> violated_;
 
   routed route_json(const model::user_record& record, std::string& json) {
