@@ -269,20 +269,34 @@ token_ring session::ring() const {
   return impl_->ring_;
 }
 
-void session::execute_async(const prepared& statement, std::vector<bound_value> values,
-                            rows_handler done, statement_options options) {
+namespace {
+
+/// A request for a prepared statement, routed by the partition key in `routing_values`;
+/// its answer goes to `done` as rows.
+std::shared_ptr<pending_request> prepared_request(const prepared& statement,
+                                                  const std::vector<bound_value>& routing_values,
+                                                  const statement_options& options,
+                                                  std::string_view what, rows_handler done) {
   auto request = std::make_shared<pending_request>();
-  if (auto key = routing_key(values, statement.partition_key_indexes))
+  if (auto key = routing_key(routing_values, statement.partition_key_indexes))
     request->token = murmur3_token(*key);
   request->keyspace = statement.keyspace;
   request->idempotent = options.idempotent;
-  request->what = "EXECUTE " + statement.cql.substr(0, 80);
-  write_execute(request->frame, 0, statement.id,
-                {options.level.value_or(impl_->config_.level), std::move(values), 0, {}});
+  request->what = fmt::format("{} {}", what, statement.cql.substr(0, 80));
   request->done = [done = std::move(done)](result<response> r) {
     if (!r) return done(r.err());
     done(std::move(r->rows));
   };
+  return request;
+}
+
+}  // namespace
+
+void session::execute_async(const prepared& statement, std::vector<bound_value> values,
+                            rows_handler done, statement_options options) {
+  auto request = prepared_request(statement, values, options, "EXECUTE", std::move(done));
+  write_execute(request->frame, 0, statement.id,
+                {options.level.value_or(impl_->config_.level), std::move(values), 0, {}});
   impl_->submit(std::move(request));
 }
 
@@ -363,18 +377,9 @@ void session::execute_batch_async(const prepared& statement,
                     values.size()));
     return;
   }
-  auto request = std::make_shared<pending_request>();
-  if (auto key = routing_key(values[0], statement.partition_key_indexes))
-    request->token = murmur3_token(*key);
-  request->keyspace = statement.keyspace;
-  request->idempotent = options.idempotent;
-  request->what = "BATCH of " + statement.cql.substr(0, 80);
+  auto request = prepared_request(statement, values[0], options, "BATCH of", std::move(done));
   write_batch(request->frame, 0, kind, statement.id, values,
               options.level.value_or(impl_->config_.level));
-  request->done = [done = std::move(done)](result<response> r) {
-    if (!r) return done(r.err());
-    done(std::move(r->rows));
-  };
   impl_->submit(std::move(request));
 }
 

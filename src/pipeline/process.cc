@@ -65,6 +65,7 @@ struct row_write {
   std::int64_t offset = 0;
   std::int64_t timestamp_ms = -1;
   std::vector<cql::bound_value> row;
+  std::string owner;  // the node owning the row's key (for grouping; empty when unused)
   int attempt = 0;
   clock::time_point due{};
 };
@@ -286,6 +287,7 @@ void processor::dispatch(kafka::message& m) {
     w->offset = offset;
     w->timestamp_ms = m.timestamp_ms();
     w->row = std::move(*row);
+    if (settings_.cassandra_batch > 1) w->owner = cassandra_->replica_of(*upsert_, w->row);
     rows_waiting_.push_back(std::move(w));
     return;
   }
@@ -306,16 +308,13 @@ void processor::send_rows() {
     // What is waiting goes out together when it belongs to one node: an unlogged batch
     // of rows with the same owner costs Cassandra one request instead of many. A trickle
     // goes out row by row, at once.
-    auto owner = settings_.cassandra_batch > 1
-                     ? cassandra_->replica_of(*upsert_, rows_waiting_.front()->row)
-                     : std::string();
+    const auto owner = rows_waiting_.front()->owner;
     auto group = std::make_shared<std::vector<std::unique_ptr<row_write>>>();
     do {
       group->push_back(std::move(rows_waiting_.front()));
       rows_waiting_.pop_front();
     } while (group->size() < settings_.cassandra_batch && !rows_waiting_.empty() &&
-             rows_waiting_.front()->due <= now &&
-             cassandra_->replica_of(*upsert_, rows_waiting_.front()->row) == owner);
+             rows_waiting_.front()->due <= now && rows_waiting_.front()->owner == owner);
     ++requests_in_cassandra_;
     auto* queue = &completions_;
     auto done = [queue, group](result<cql::rows_result> r) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cql/connection.h"
+#include "cql/tests/loopback.h"
 
 namespace sluice::cql {
 namespace {
@@ -21,15 +22,7 @@ class version_refusing_server {
  public:
   explicit version_refusing_server(std::vector<int>& versions_seen)
       : versions_seen_(versions_seen) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 2);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listener_ = testing_support::listen_on_loopback(2, port_);
     thread_ = std::thread([this] { serve(); });
   }
   ~version_refusing_server() {

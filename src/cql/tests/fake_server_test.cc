@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cql/cql.h"
+#include "cql/tests/loopback.h"
 
 namespace sluice::cql {
 namespace {
@@ -23,15 +24,7 @@ class fake_server {
  public:
   fake_server(std::string reply, std::chrono::milliseconds hold)
       : reply_(std::move(reply)), hold_(hold) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 1);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listener_ = testing_support::listen_on_loopback(1, port_);
     thread_ = std::thread([this] { serve(); });
   }
   ~fake_server() {
