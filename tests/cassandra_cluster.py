@@ -116,6 +116,35 @@ def accepts_login(host: str) -> bool:
         cluster.shutdown()
 
 
+def node_holding_role(cluster: ScratchCluster, role: str) -> Node:
+    """The node that stores `role` in system_auth (replication factor 1 by default): the
+    worst one to lose, since the other can then only answer from its caches."""
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+    from cassandra.policies import RoundRobinPolicy
+
+    client = Cluster(
+        [n.host for n in cluster.nodes],
+        port=CQL_PORT,
+        execution_profiles={
+            EXEC_PROFILE_DEFAULT: ExecutionProfile(load_balancing_policy=RoundRobinPolicy())
+        },
+        auth_provider=PlainTextAuthProvider(USER, PASSWORD),
+        protocol_version=4,
+    )
+    try:
+        client.connect()
+        metadata = client.metadata
+        # the routing key of a text partition key is its UTF-8 bytes
+        hosts = {r.address for r in metadata.get_replicas("system_auth", role.encode())}
+    finally:
+        client.shutdown()
+    for node in cluster.nodes:
+        if node.host in hosts:
+            return node
+    raise RuntimeError(f"no node of {cluster.contact_points()} holds role {role!r}: {hosts}")
+
+
 def make_certificate(root: Path) -> tuple[Path, Path]:
     """A self-signed certificate naming both node addresses: a JKS keystore for the
     nodes and its PEM certificate for clients to trust."""
@@ -160,6 +189,11 @@ def write_config(node: Node, keystore: Path) -> Path:
         f"  keystore_password: {STORE_PASSWORD}\n"
         "  require_client_auth: false\n"
     )
+    # With one of two nodes down, a role lookup whose system_auth replica is the missing
+    # node fails ("Unable to perform authorization of super-user permission"): the
+    # restart test is about the client, so every node keeps what it looked up for the
+    # length of a test run instead of the default two seconds.
+    text += "roles_validity: 1h\npermissions_validity: 1h\ncredentials_validity: 1h\n"
     path = node.root / "cassandra.yaml"
     path.write_text(text)
     return path

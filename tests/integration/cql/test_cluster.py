@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.cassandra_cluster import PASSWORD, USER, ScratchCluster, start_cluster
+from tests.cassandra_cluster import (
+    PASSWORD,
+    USER,
+    ScratchCluster,
+    node_holding_role,
+    start_cluster,
+)
 
 pytestmark = pytest.mark.usefixtures("stack")  # the stack's jars and Java
 
@@ -98,7 +104,7 @@ def test_node_restart_under_load_retries_idempotent_writes_and_fails_others_clea
     try:
         wait_for_file(tmp_path / "writing", 60, writer)
         time.sleep(2)  # under load
-        node = cluster.nodes[1]
+        node = node_holding_role(cluster, USER)  # the session's own login: the hard case
         cluster.stop(node)
         time.sleep(5)  # down for a while: idempotent writes wait, plain ones fail
         cluster.start(node)
