@@ -2,7 +2,7 @@
 # The processor end to end (Kafka -> sluice process -> Cassandra) beside Cassandra's own
 # ceiling for the same rows (bench/cql/inserts.cc: sluice's CQL client upserting
 # the same generated users with the same statement: single-row inserts 256 in flight, and
-# 8-row batches per node 32 in flight as the processor sends them when rows queue up).
+# 32-row batches per node, 32 in flight, as the processor sends them at load).
 #   1. sustained rate: N Avro records preloaded on a fresh 6-partition topic, one
 #      processor drains them; rate = rows written / (last write - first write), from its
 #      /metrics; peak resident memory sampled from /proc. 3 runs, alternating with
@@ -39,6 +39,15 @@ metric() {  # metric PORT NAME -> value (0 when absent)
     awk -v n="$2" '$1 == n { v = $2 } END { printf "%.0f\n", v + 0 }'
 }
 now() { date +%s.%N; }
+idle_percent() {  # idle_percent FROM TO: idle share of all CPUs between FROM and TO s from now
+  sleep "$1"
+  local a b
+  a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+  sleep "$(($2 - $1))"
+  b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    printf "%.0f\n", 100 * (y[1] - x[1]) / (y[2] - x[2]) }'
+}
 stop_and_wait() {  # stop_and_wait PID: SIGTERM, then wait for it to finish its last log line
   kill -TERM "$1" 2>/dev/null || true
   while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
@@ -87,9 +96,9 @@ rates=() peaks=() ceilings=() batched=()
 for run in 1 2 3; do
   c=$(ceiling_run "$run"); ceilings+=("$c")
   echo "run $run ceiling (CQL client alone): $c rows/s" >&2
-  # The same client sending what the processor sends: 8-row batches per node, 32 in flight.
-  b=$(ceiling_run "${run}b" --batch 8 --window 32); batched+=("$b")
-  echo "run $run ceiling (CQL client, 8-row batches): $b rows/s" >&2
+  # The same client sending what the processor sends: 32-row batches per node, 32 in flight.
+  b=$(ceiling_run "${run}b" --batch 32 --window 32); batched+=("$b")
+  echo "run $run ceiling (CQL client, 32-row batches): $b rows/s" >&2
   read -r r m < <(sustained_run "$run"); rates+=("$r"); peaks+=("$m")
   echo "run $run processor: $r records/s, peak RSS $m MB" >&2
 done
@@ -110,17 +119,24 @@ latency_run() {  # latency_run RATE -> "p50 .. ms p99 .. ms | producer ack p50 .
   pid=$(start_processor "$name" "$keyspace" "$port")
   PIDS+=("$pid")
   sleep 6  # group join and first assignment
+  idle_percent 10 20 >"/tmp/$name.idle" &  # the machine's idle CPU in the middle of the run
   ack=$("$SLUICE" produce --bootstrap "$BOOTSTRAP" --topic "bench.process.$name.raw" \
     --format avro --seed 7 --rate "$rate" --duration 30 2>&1 >/dev/null |
     sed -n 's/^ack latency \(p50 [0-9.]* ms p99 [0-9.]* ms\).*/\1/p')
+  wait $!
   sent=$((rate * 30))
   for _ in $(seq 120); do
     (($(metric "$port" sluice_process_written_total) >= sent - rate)) && break
     sleep 0.5
   done
   sleep 2
+  local rows requests
+  rows=$(metric "$port" sluice_process_written_total)
+  requests=$(metric "$port" sluice_process_cassandra_requests_total)
   stop_and_wait "$pid"
-  echo "$(sed -n 's/.*end-to-end latency \(p50 .* ms p99 .* ms\)$/\1/p' "/tmp/$name.log") (producer's own ack: $ack)"
+  echo "$(sed -n 's/.*end-to-end latency \(p50 .* ms p99 .* ms\)$/\1/p' "/tmp/$name.log")" \
+    "(producer's own ack: $ack; $((rows / (requests > 0 ? requests : 1))) rows per Cassandra" \
+    "request; machine idle $(cat "/tmp/$name.idle")%)"
 }
 half=$((rate / 2))
 quarter=$((rate / 4))
@@ -131,7 +147,7 @@ latency_extra=""
 
 echo "processor sustained:      $rate records/s (median of 3, $RECORDS records each)"
 echo "CQL client alone:         $ceiling rows/s (median of 3)"
-echo "CQL client, 8-row batches: $ceiling_batched rows/s (median of 3)"
+echo "CQL client, 32-row batches: $ceiling_batched rows/s (median of 3)"
 awk -v r="$rate" -v c="$ceiling" 'BEGIN { printf "processor / ceiling:      %.2f (goal >= 0.70)\n", r / c }'
 awk -v r="$rate" -v c="$ceiling_batched" \
   'BEGIN { printf "processor / batched ceiling: %.2f\n", r / c }'

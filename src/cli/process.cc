@@ -27,6 +27,8 @@ struct process_options {
   double idle_exit_seconds = 5;
   int session_timeout_ms = 45000;
   int commit_interval_ms = 500;
+  int cassandra_linger_ms = 2;
+  int fetch_wait_ms = 5;
 };
 
 int run_process(process_options opts) {
@@ -60,6 +62,16 @@ int run_process(process_options opts) {
         fmt::format("--commit-interval-ms: '{}' must be from 0 to 60000", opts.commit_interval_ms));
   }
   s.commit_interval = std::chrono::milliseconds(opts.commit_interval_ms);
+  if (opts.cassandra_linger_ms < 0 || opts.cassandra_linger_ms > 1000) {
+    throw fatal_error(fmt::format("--cassandra-linger-ms: '{}' must be from 0 to 1000",
+                                  opts.cassandra_linger_ms));
+  }
+  s.cassandra_linger = std::chrono::milliseconds(opts.cassandra_linger_ms);
+  if (opts.fetch_wait_ms < 0 || opts.fetch_wait_ms > 1000) {
+    throw fatal_error(
+        fmt::format("--fetch-wait-ms: '{}' must be from 0 to 1000", opts.fetch_wait_ms));
+  }
+  s.fetch_wait = std::chrono::milliseconds(opts.fetch_wait_ms);
   s.idle_exit = std::chrono::milliseconds(static_cast<long>(opts.idle_exit_seconds * 1000));
 
   const auto& stop = stop_on_signals("process");
@@ -86,7 +98,11 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--cassandra-window", o->settings.cassandra_window,
                   "concurrent Cassandra requests");
   cmd->add_option("--cassandra-batch", o->settings.cassandra_batch,
-                  "rows owned by one node sent as one unlogged batch when they queue up (1: off)");
+                  "rows owned by one node sent as one unlogged batch (1: row by row)");
+  cmd->add_option("--cassandra-linger-ms", o->cassandra_linger_ms,
+                  "how long a row may wait for others of its node to share a request");
+  cmd->add_option("--fetch-wait-ms", o->fetch_wait_ms,
+                  "how long the broker may hold a fetch to fill it (0: answer at once)");
   cmd->add_option("--max-value-bytes", o->settings.max_value_bytes,
                   "larger values are dead-lettered as decode.oversize");
   cmd->add_option("--session-timeout-ms", o->session_timeout_ms,

@@ -199,6 +199,8 @@ result<std::unique_ptr<RdKafka::Conf>> build_conf(const consumer_settings& s) {
       {"partition.assignment.strategy", s.assignment_strategy},
       {"session.timeout.ms", std::to_string(s.session_timeout.count())},
       {"max.poll.interval.ms", std::to_string(s.max_poll_interval.count())},
+      {"fetch.wait.max.ms", std::to_string(s.fetch_wait_max.count())},
+      {"fetch.min.bytes", std::to_string(s.fetch_min_bytes)},
   };
   return build(s.client, props);
 }

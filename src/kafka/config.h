@@ -77,6 +77,9 @@ struct consumer_settings {
   std::string assignment_strategy = "cooperative-sticky";
   std::chrono::milliseconds session_timeout{45'000};
   std::chrono::milliseconds max_poll_interval{300'000};
+  /// The broker answers a fetch once it has fetch_min_bytes or after fetch_wait_max.
+  std::chrono::milliseconds fetch_wait_max{500};
+  int fetch_min_bytes = 1;
 };
 
 /// Parses `key=value` (as given on a command line) into a property. Whitespace around

@@ -38,6 +38,8 @@ struct processor_metrics {
             m.get_counter("sluice_process_dead_lettered_total", "Records acknowledged on the DLQ")),
         retries(m.get_counter("sluice_process_retries_total", "Sink retries after a failure")),
         commits(m.get_counter("sluice_process_commits_total", "Offset commits")),
+        cassandra_requests(m.get_counter("sluice_process_cassandra_requests_total",
+                                         "Cassandra requests sent (one row or a batch of rows)")),
         in_flight(m.get_gauge("sluice_process_in_flight", "Records polled but not yet committed")),
         lag(m.get_gauge("sluice_process_consumer_lag",
                         "Records in the raw topic not yet committed by the group")),
@@ -54,6 +56,7 @@ struct processor_metrics {
   web::counter& dead_lettered;
   web::counter& retries;
   web::counter& commits;
+  web::counter& cassandra_requests;
   web::gauge& in_flight;
   web::gauge& lag;
   web::histogram& latency;
@@ -67,7 +70,8 @@ struct row_write {
   std::vector<cql::bound_value> row;
   std::string owner;  // the node owning the row's key (for grouping; empty when unused)
   int attempt = 0;
-  clock::time_point due{};
+  clock::time_point queued{};  // when it first joined rows_waiting_
+  clock::time_point due{};     // not before (retry backoff)
 };
 
 /// An invalid record on its way to the dead-letter topic (owned by the producer's opaque
@@ -135,6 +139,9 @@ class processor {
   void on_rebalance(kafka::rebalance_kind kind, const std::vector<kafka::topic_partition>& parts);
   void dispatch(kafka::message& m);
   void send_rows();
+  /// Whether the first waiting row should go now: its retry is due, or a full request is
+  /// waiting, or it has lingered long enough.
+  bool request_ready(clock::time_point now) const;
   void send_dead_letter(std::unique_ptr<dead_letter_write> letter);
   void on_dead_letter_report(const kafka::delivery_report& r);
   /// Acknowledgements, failures and due retries; waits up to `wait` for an answer.
@@ -206,6 +213,8 @@ void processor::connect() {
   cs.client.client_id = "sluice-process";
   cs.group_id = settings_.group_id;
   cs.session_timeout = settings_.session_timeout;
+  cs.fetch_wait_max = settings_.fetch_wait;
+  cs.fetch_min_bytes = settings_.fetch_wait.count() > 0 ? 64 * 1024 : 1;
   auto consumer = kafka::consumer::create(
       cs, [this](kafka::rebalance_kind k, const std::vector<kafka::topic_partition>& p) {
         on_rebalance(k, p);
@@ -287,6 +296,7 @@ void processor::dispatch(kafka::message& m) {
     w->offset = offset;
     w->timestamp_ms = m.timestamp_ms();
     w->row = std::move(*row);
+    w->queued = clock::now();
     if (settings_.cassandra_batch > 1) w->owner = cassandra_->replica_of(*upsert_, w->row);
     rows_waiting_.push_back(std::move(w));
     return;
@@ -304,10 +314,9 @@ void processor::dispatch(kafka::message& m) {
 void processor::send_rows() {
   auto now = clock::now();
   while (requests_in_cassandra_ < settings_.cassandra_window && !rows_waiting_.empty() &&
-         rows_waiting_.front()->due <= now) {
+         request_ready(now)) {
     // What is waiting goes out together when it belongs to one node: an unlogged batch
-    // of rows with the same owner costs Cassandra one request instead of many. A trickle
-    // goes out row by row, at once.
+    // of rows with the same owner costs Cassandra one request instead of many.
     const auto owner = rows_waiting_.front()->owner;
     auto group = std::make_shared<std::vector<std::unique_ptr<row_write>>>();
     do {
@@ -316,6 +325,7 @@ void processor::send_rows() {
     } while (group->size() < settings_.cassandra_batch && !rows_waiting_.empty() &&
              rows_waiting_.front()->due <= now && rows_waiting_.front()->owner == owner);
     ++requests_in_cassandra_;
+    metrics_.cassandra_requests.inc();
     auto* queue = &completions_;
     auto done = [queue, group](result<cql::rows_result> r) {
       std::optional<error> failure;
@@ -333,6 +343,13 @@ void processor::send_rows() {
                                       {.idempotent = true});
     }
   }
+}
+
+bool processor::request_ready(clock::time_point now) const {
+  const auto& front = *rows_waiting_.front();
+  if (front.due > now) return false;  // a retry, backing off
+  return front.attempt > 0 || rows_waiting_.size() >= settings_.cassandra_batch ||
+         now - front.queued >= settings_.cassandra_linger;
 }
 
 void processor::send_dead_letter(std::unique_ptr<dead_letter_write> letter) {
@@ -597,10 +614,11 @@ int processor::run() {
   if (auto closed = consumer_->close(); !closed)
     log_->warn("leaving the group: {}", closed.err().message);
   log_->info(
-      "stopped: consumed {}, written {}, dead-lettered {}; end-to-end latency p50 {:.1f} ms "
-      "p99 {:.1f} ms",
-      metrics_.consumed.value(), metrics_.written.value(), metrics_.dead_lettered.value(),
-      metrics_.latency.quantile(0.5) * 1e3, metrics_.latency.quantile(0.99) * 1e3);
+      "stopped: consumed {}, written {} in {} Cassandra request(s), dead-lettered {}; "
+      "end-to-end latency p50 {:.1f} ms p99 {:.1f} ms",
+      metrics_.consumed.value(), metrics_.written.value(), metrics_.cassandra_requests.value(),
+      metrics_.dead_lettered.value(), metrics_.latency.quantile(0.5) * 1e3,
+      metrics_.latency.quantile(0.99) * 1e3);
   return 0;
 }
 

@@ -33,7 +33,14 @@ struct process_settings {
   std::string rules_file = "contract/rules.yaml";
   std::size_t max_in_flight = 5000;   // records polled but unacknowledged (bounds memory)
   std::size_t cassandra_window = 32;  // concurrent Cassandra requests (more only queue there)
-  std::size_t cassandra_batch = 8;    // rows of one node per request when rows are waiting
+  std::size_t cassandra_batch = 32;   // rows of one node per request (1: row by row)
+  // How long a row may wait for others of its node to share one request. Cassandra pays
+  // per request, not per row: at 10,000 rows/s, 2 ms turns 10,000 requests a second into
+  // about 500, for at most 2 ms more latency.
+  std::chrono::milliseconds cassandra_linger{2};
+  // How long the broker may hold a fetch for more data (fetch.wait.max.ms, with
+  // fetch.min.bytes 64 KiB): fewer, fuller fetches cost the broker far less CPU.
+  std::chrono::milliseconds fetch_wait{5};
   std::size_t max_value_bytes = 1 << 20;
   std::chrono::milliseconds max_backoff{10000};
   std::chrono::milliseconds session_timeout{45000};  // group session: how soon a dead

@@ -1,6 +1,7 @@
 // The produce loop: generate, encode, produce, report progress, flush, write the manifest.
 #include "pipeline/produce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -45,7 +46,9 @@ void wait_until_due(const produce_settings& s, clock::time_point started, std::u
     auto elapsed = std::chrono::duration<double>(clock::now() - started);
     double due = records_due(s, elapsed);
     if (due >= static_cast<double>(sent)) return;
-    auto wait = std::min((static_cast<double>(sent) - due) / s.rate, 0.05);
+    // At least a millisecond: records that fall due meanwhile go out together, instead of
+    // one thread wake-up per record (at 10,000/s that alone was a quarter of a core).
+    auto wait = std::clamp((static_cast<double>(sent) - due) / s.rate, 0.001, 0.05);
     std::this_thread::sleep_for(std::chrono::duration<double>(wait));
   }
 }
