@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include "base/error.h"
@@ -31,6 +32,15 @@ struct process_options {
   int fetch_wait_ms = 5;
 };
 
+/// Refuses a flag value outside [low, high], naming the flag, the value and the range.
+template <typename T>
+void require_range(std::string_view flag, T value, long long low, long long high,
+                   std::string_view why = "") {
+  auto v = static_cast<long long>(value);
+  if (v < low || v > high)
+    throw fatal_error(fmt::format("{}: '{}' must be from {} to {}{}", flag, v, low, high, why));
+}
+
 int run_process(process_options opts) {
   auto& s = opts.settings;
   s.kafka.bootstrap_servers = opts.bootstrap;
@@ -39,38 +49,17 @@ int run_process(process_options opts) {
     if (!p) throw fatal_error(fmt::format("-X: {}", p.err().message));
     s.kafka.extra.push_back(*p);
   }
-  if (s.max_in_flight < 1 || s.max_in_flight > 100000) {
-    throw fatal_error(
-        fmt::format("--max-in-flight: '{}' must be from 1 to 100000", s.max_in_flight));
-  }
-  if (s.cassandra_batch < 1 || s.cassandra_batch > 1000) {
-    throw fatal_error(
-        fmt::format("--cassandra-batch: '{}' must be from 1 to 1000", s.cassandra_batch));
-  }
-  if (s.cassandra_window < 1 || s.cassandra_window > 32000) {
-    throw fatal_error(
-        fmt::format("--cassandra-window: '{}' must be from 1 to 32000", s.cassandra_window));
-  }
-  if (opts.session_timeout_ms < 6000 || opts.session_timeout_ms > 300000) {
-    throw fatal_error(fmt::format(
-        "--session-timeout-ms: '{}' must be from 6000 to 300000 (the broker's group limits)",
-        opts.session_timeout_ms));
-  }
+  require_range("--max-in-flight", s.max_in_flight, 1, 100000);
+  require_range("--cassandra-batch", s.cassandra_batch, 1, 1000);
+  require_range("--cassandra-window", s.cassandra_window, 1, 32000);
+  require_range("--session-timeout-ms", opts.session_timeout_ms, 6000, 300000,
+                " (the broker's group limits)");
   s.session_timeout = std::chrono::milliseconds(opts.session_timeout_ms);
-  if (opts.commit_interval_ms < 0 || opts.commit_interval_ms > 60000) {
-    throw fatal_error(
-        fmt::format("--commit-interval-ms: '{}' must be from 0 to 60000", opts.commit_interval_ms));
-  }
+  require_range("--commit-interval-ms", opts.commit_interval_ms, 0, 60000);
   s.commit_interval = std::chrono::milliseconds(opts.commit_interval_ms);
-  if (opts.cassandra_linger_ms < 0 || opts.cassandra_linger_ms > 1000) {
-    throw fatal_error(fmt::format("--cassandra-linger-ms: '{}' must be from 0 to 1000",
-                                  opts.cassandra_linger_ms));
-  }
+  require_range("--cassandra-linger-ms", opts.cassandra_linger_ms, 0, 1000);
   s.cassandra_linger = std::chrono::milliseconds(opts.cassandra_linger_ms);
-  if (opts.fetch_wait_ms < 0 || opts.fetch_wait_ms > 1000) {
-    throw fatal_error(
-        fmt::format("--fetch-wait-ms: '{}' must be from 0 to 1000", opts.fetch_wait_ms));
-  }
+  require_range("--fetch-wait-ms", opts.fetch_wait_ms, 0, 1000);
   s.fetch_wait = std::chrono::milliseconds(opts.fetch_wait_ms);
   s.idle_exit = std::chrono::milliseconds(static_cast<long>(opts.idle_exit_seconds * 1000));
 
