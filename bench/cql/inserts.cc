@@ -35,7 +35,7 @@ std::size_t run_batches(sluice::cql::session& session, const sluice::cql::prepar
     lock.unlock();
     auto sent = std::chrono::steady_clock::now();
     auto size = group.size();
-    session.execute_batch_async(upsert, std::move(group),
+    session.execute_batch_async(upsert, group,
                                 [&, sent, size](sluice::result<sluice::cql::rows_result> r) {
                                   auto took = std::chrono::duration_cast<std::chrono::microseconds>(
                                       std::chrono::steady_clock::now() - sent);

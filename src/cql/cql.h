@@ -104,15 +104,16 @@ class session {
   session& operator=(const session&) = delete;
 
   // --- asynchronous (thread-safe; `done` runs once on the I/O thread) ---
-  void execute_async(const prepared& statement, std::vector<bound_value> values, rows_handler done,
-                     statement_options options = {});
+  // Values are encoded into the request before these return: the caller keeps its own.
+  void execute_async(const prepared& statement, const std::vector<bound_value>& values,
+                     rows_handler done, statement_options options = {});
   void query_async(std::string cql, query_params params, rows_handler done,
                    statement_options options = {});
   /// One BATCH request running the statement once per value list, routed by the first
   /// list's partition key (group rows by replica_of() for token-aware batches).
-  void execute_batch_async(const prepared& statement, std::vector<std::vector<bound_value>> values,
-                           rows_handler done, statement_options options = {},
-                           batch_kind kind = batch_kind::unlogged);
+  void execute_batch_async(const prepared& statement,
+                           const std::vector<std::vector<bound_value>>& values, rows_handler done,
+                           statement_options options = {}, batch_kind kind = batch_kind::unlogged);
   /// The address of the node that owns the statement's row for these values (the first
   /// replica in the local data centre); empty when unknown.
   std::string replica_of(const prepared& statement, const std::vector<bound_value>& values) const;

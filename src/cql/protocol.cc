@@ -16,19 +16,20 @@ void put_be(std::string& out, std::uint64_t v, int bytes) {
 constexpr std::uint8_t flag_values = 0x01, flag_page_size = 0x04, flag_paging_state = 0x08;
 constexpr std::int32_t rows_global_spec = 0x01, rows_has_more = 0x02, rows_no_metadata = 0x04;
 
-void write_params(writer& w, const query_params& p) {
-  w.i16(static_cast<std::int16_t>(p.level));
+void write_params(writer& w, consistency level, std::span<const bound_value> values,
+                  std::int32_t page_size, const std::optional<std::string>& paging_state) {
+  w.i16(static_cast<std::int16_t>(level));
   std::uint8_t flags = 0;
-  if (!p.values.empty()) flags |= flag_values;
-  if (p.page_size > 0) flags |= flag_page_size;
-  if (p.paging_state) flags |= flag_paging_state;
+  if (!values.empty()) flags |= flag_values;
+  if (page_size > 0) flags |= flag_page_size;
+  if (paging_state) flags |= flag_paging_state;
   w.u8(flags);
-  if (!p.values.empty()) {
-    w.i16(static_cast<std::int16_t>(p.values.size()));
-    for (const auto& v : p.values) w.bytes(v);
+  if (!values.empty()) {
+    w.i16(static_cast<std::int16_t>(values.size()));
+    for (const auto& v : values) w.bytes(v);
   }
-  if (p.page_size > 0) w.i32(p.page_size);
-  if (p.paging_state) w.bytes(*p.paging_state);
+  if (page_size > 0) w.i32(page_size);
+  if (paging_state) w.bytes(*paging_state);
 }
 
 result<column_type> read_type(reader& r, int depth) {
@@ -341,7 +342,7 @@ void write_query(std::string& out, std::int16_t stream, std::string_view cql,
   begin_frame(out, stream, opcode::query);
   writer w{out};
   w.long_string(cql);
-  write_params(w, p);
+  write_params(w, p.level, p.values, p.page_size, p.paging_state);
   finish_frame(out, start);
 }
 
@@ -353,12 +354,12 @@ void write_prepare(std::string& out, std::int16_t stream, std::string_view cql) 
 }
 
 void write_execute(std::string& out, std::int16_t stream, std::string_view prepared_id,
-                   const query_params& p) {
+                   consistency level, std::span<const bound_value> values) {
   auto start = out.size();
   begin_frame(out, stream, opcode::execute);
   writer w{out};
   w.short_bytes(prepared_id);
-  write_params(w, p);
+  write_params(w, level, values, 0, std::nullopt);
   finish_frame(out, start);
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -131,8 +132,9 @@ enum class batch_kind : std::uint8_t { logged = 0, unlogged = 1, counter = 2 };
 void write_batch(std::string& out, std::int16_t stream, batch_kind kind,
                  std::string_view prepared_id,
                  const std::vector<std::vector<bound_value>>& statements, consistency level);
+/// EXECUTE of a prepared statement with its values, unpaged (writes).
 void write_execute(std::string& out, std::int16_t stream, std::string_view prepared_id,
-                   const query_params& p);
+                   consistency level, std::span<const bound_value> values);
 
 /// CQL type ids of the spec (option ids).
 enum class type_id : std::uint16_t {

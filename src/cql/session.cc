@@ -292,11 +292,11 @@ std::shared_ptr<pending_request> prepared_request(const prepared& statement,
 
 }  // namespace
 
-void session::execute_async(const prepared& statement, std::vector<bound_value> values,
+void session::execute_async(const prepared& statement, const std::vector<bound_value>& values,
                             rows_handler done, statement_options options) {
   auto request = prepared_request(statement, values, options, "EXECUTE", std::move(done));
-  write_execute(request->frame, 0, statement.id,
-                {options.level.value_or(impl_->config_.level), std::move(values), 0, {}});
+  write_execute(request->frame, 0, statement.id, options.level.value_or(impl_->config_.level),
+                values);
   impl_->submit(std::move(request));
 }
 
@@ -366,8 +366,8 @@ result<rows_result> session::execute(prepared& statement, std::vector<bound_valu
 }
 
 void session::execute_batch_async(const prepared& statement,
-                                  std::vector<std::vector<bound_value>> values, rows_handler done,
-                                  statement_options options, batch_kind kind) {
+                                  const std::vector<std::vector<bound_value>>& values,
+                                  rows_handler done, statement_options options, batch_kind kind) {
   if (values.empty()) {
     done(rows_result{});
     return;

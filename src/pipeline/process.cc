@@ -332,15 +332,23 @@ void processor::send_rows() {
       if (!r) failure = r.err();
       queue->push({std::move(*group), std::move(failure)});
     };
+    // The session encodes the values before returning, so each row is lent to the
+    // request (moved, not copied) and moved back for a possible retry. Through `members`:
+    // the answer may already be moving `group` on the I/O thread.
     if (group->size() == 1) {
       cassandra_->execute_async(*upsert_, group->front()->row, std::move(done),
                                 {.idempotent = true});  // fixed values: safe to apply twice
     } else {
+      std::vector<row_write*> members;
       std::vector<std::vector<cql::bound_value>> rows;
+      members.reserve(group->size());
       rows.reserve(group->size());
-      for (const auto& w : *group) rows.push_back(w->row);
-      cassandra_->execute_batch_async(*upsert_, std::move(rows), std::move(done),
-                                      {.idempotent = true});
+      for (const auto& w : *group) {
+        members.push_back(w.get());
+        rows.push_back(std::move(w->row));
+      }
+      cassandra_->execute_batch_async(*upsert_, rows, std::move(done), {.idempotent = true});
+      for (std::size_t i = 0; i < members.size(); ++i) members[i]->row = std::move(rows[i]);
     }
   }
 }
