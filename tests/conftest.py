@@ -2,6 +2,7 @@
 the local stack are. The stack itself is started by `sluice up` (./dev test does it)."""
 
 import os
+import random
 import socket
 from pathlib import Path
 
@@ -25,10 +26,29 @@ def repo() -> Path:
     return REPO
 
 
+_handed_out_ports: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port that is free now, below the kernel's ephemeral range (32768-60999).
+
+    An ephemeral port that is free when the test picks it can be taken seconds later as the
+    local end of some process's outgoing connection, before the engine the test starts has
+    bound it; ports below that range are only ever taken by listeners.
+    """
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randrange(20000, 32000)
+        if port in _handed_out_ports:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out_ports.add(port)
+        return port
+    raise RuntimeError("no free port between 20000 and 32000 after 1000 tries")
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
