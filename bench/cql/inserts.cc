@@ -2,13 +2,18 @@
 // processor writes (same statement, same generated users as `sluice gen --seed`), with
 // `--window` requests in flight. Prints rows/s and per-request latency p50/p99.
 // bench/cql/run.sh sets it beside the Java and Python drivers; bench/process/run.sh
-// uses it as Cassandra's ceiling for the processor.
+// uses it as Cassandra's ceiling for the processor, and with --rate as Cassandra's own
+// latency at a steady rate (rows paced like a live topic, batched per node like the
+// processor does: up to --batch rows, a row waiting at most --linger-ms for company;
+// a row's latency runs from the moment it was due to its acknowledgement).
 // Usage: sluice_bench_cql_inserts --keyspace K [--count N] [--window W] [--port P]
+//        [--batch B [--rate R [--linger-ms L]]]
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -60,6 +65,77 @@ std::size_t run_batches(sluice::cql::session& session, const sluice::cql::prepar
   return failed;
 }
 
+/// Rows due at `rate` per second from the start, grouped per owning node into batches of
+/// up to `batch` rows sent when full or when their first row has waited `linger`. Each
+/// row's latency runs from when it was due to its batch's acknowledgement. Returns the
+/// number of failed rows.
+std::size_t run_paced(sluice::cql::session& session, const sluice::cql::prepared& upsert,
+                      const std::vector<std::vector<sluice::cql::bound_value>>& rows,
+                      std::size_t batch, std::size_t window, double rate,
+                      std::chrono::microseconds linger,
+                      std::vector<std::chrono::microseconds>& latencies) {
+  using clock = std::chrono::steady_clock;
+  struct pending {
+    std::vector<std::vector<sluice::cql::bound_value>> rows;
+    std::vector<clock::time_point> due;
+  };
+  std::map<std::string, pending> by_node;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::size_t in_flight = 0, failed = 0;
+  auto submit = [&](pending group) {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return in_flight < window; });
+    ++in_flight;
+    lock.unlock();
+    auto due = std::make_shared<std::vector<clock::time_point>>(std::move(group.due));
+    session.execute_batch_async(
+        upsert, group.rows,
+        [&, due](sluice::result<sluice::cql::rows_result> r) {
+          auto now = clock::now();
+          std::lock_guard guard(mutex);
+          if (!r) {
+            if (failed == 0) fmt::print(stderr, "first failed batch: {}\n", r.err().message);
+            failed += due->size();
+          }
+          for (auto t : *due)
+            latencies.push_back(std::chrono::duration_cast<std::chrono::microseconds>(now - t));
+          --in_flight;
+          changed.notify_all();
+        },
+        {.idempotent = true});
+  };
+  auto started = clock::now();
+  auto due_at = [&](std::size_t i) {
+    return started + std::chrono::duration_cast<clock::duration>(
+                         std::chrono::duration<double>(static_cast<double>(i) / rate));
+  };
+  std::size_t next = 0;
+  while (next < rows.size() || !by_node.empty()) {
+    auto now = clock::now();
+    for (; next < rows.size() && due_at(next) <= now; ++next) {
+      auto& group = by_node[session.replica_of(upsert, rows[next])];
+      group.rows.push_back(rows[next]);
+      group.due.push_back(due_at(next));
+      if (group.rows.size() >= batch) submit(std::exchange(group, {}));
+    }
+    for (auto it = by_node.begin(); it != by_node.end();) {
+      if (it->second.rows.empty()) {
+        it = by_node.erase(it);
+      } else if (now - it->second.due.front() >= linger || next == rows.size()) {
+        submit(std::move(it->second));
+        it = by_node.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  std::unique_lock lock(mutex);
+  changed.wait(lock, [&] { return in_flight == 0; });
+  return failed;
+}
+
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1", keyspace;
   int port = 9042;
@@ -76,6 +152,12 @@ int main(int argc, char** argv) {
   std::size_t batch = 1;
   app.add_option("--batch", batch,
                  "rows per unlogged BATCH request, grouped by owning node (1: single inserts)");
+  double rate = 0;
+  app.add_option("--rate", rate, "rows due per second (0: as fast as the window allows)")
+      ->check(CLI::NonNegativeNumber);
+  int linger_ms = 2;
+  app.add_option("--linger-ms", linger_ms, "with --rate: longest wait of a row for its batch")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   sluice::gen::generator generator({.seed = seed});
@@ -104,8 +186,13 @@ int main(int argc, char** argv) {
   std::vector<std::chrono::microseconds> all_latencies, part_latencies;
   all_latencies.reserve(rows.size());
   auto started = std::chrono::steady_clock::now();
-  if (batch > 1) failed = run_batches(**session, *upsert, rows, batch, window, all_latencies);
-  for (std::size_t first = 0; batch <= 1 && first < rows.size(); first += chunk) {
+  if (rate > 0) {
+    failed = run_paced(**session, *upsert, rows, std::max<std::size_t>(batch, 1), window, rate,
+                       std::chrono::milliseconds(linger_ms), all_latencies);
+  } else if (batch > 1) {
+    failed = run_batches(**session, *upsert, rows, batch, window, all_latencies);
+  }
+  for (std::size_t first = 0; rate <= 0 && batch <= 1 && first < rows.size(); first += chunk) {
     std::vector<std::vector<sluice::cql::bound_value>> part(
         rows.begin() + static_cast<long>(first),
         rows.begin() + static_cast<long>(std::min(rows.size(), first + chunk)));

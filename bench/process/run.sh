@@ -3,12 +3,16 @@
 # ceiling for the same rows (bench/cql/inserts.cc: sluice's CQL client upserting
 # the same generated users with the same statement: single-row inserts 256 in flight, and
 # 32-row batches per node, 32 in flight, as the processor sends them at load).
+#   0. warm-up: one batched ceiling run and one processor run, not counted.
 #   1. sustained rate: N Avro records preloaded on a fresh 6-partition topic, one
 #      processor drains them; rate = rows written / (last write - first write), from its
 #      /metrics; peak resident memory sampled from /proc. 3 runs, alternating with
 #      3 ceiling runs on fresh keyspaces; medians and their ratio.
 #   2. latency at half that rate: `sluice produce --rate` for 30 s into a running
-#      processor; p50/p99 of Kafka record timestamp -> Cassandra acknowledgement.
+#      processor; p50/p99 of Kafka record timestamp -> Cassandra acknowledgement, split
+#      into Kafka -> processor and processor -> Cassandra. Beside it, Cassandra's own
+#      latency at the same rate: the CQL client alone writing the same rows, due at that
+#      rate and batched per node as the processor does (the floor under the processor).
 # Needs the stack up (`sluice up --start-pipeline false`).
 # Usage: bench/process/run.sh [records per run (default 200000)] [one more latency rate]
 # Extra processor flags (e.g. --max-in-flight 5000) via SLUICE_BENCH_PROCESS_ARGS.
@@ -80,6 +84,7 @@ sustained_run() {  # sustained_run RUN -> "rate peak_rss_mb"
   done
   last=$(now)
   stop_and_wait "$pid"
+  drop_keyspace "$keyspace"
   ((written >= RECORDS)) || { echo "bench: run $1 wrote $written of $RECORDS" >&2; exit 1; }
   awk -v n="$((written - first_written))" -v a="$first" -v b="$last" -v m="$peak" \
     'BEGIN { printf "%.0f %d\n", n / (b - a), m }'
@@ -90,7 +95,14 @@ ceiling_run() {  # ceiling_run RUN [client flags] -> rows/s
   shift
   new_keyspace "$keyspace"
   "$CEILING" --keyspace "$keyspace" --count "$RECORDS" "$@" | awk '{ print $1 }'
+  drop_keyspace "$keyspace"  # its memtable would otherwise weigh on the next runs
 }
+
+# Warm-up, not counted: right after `sluice up` the JVMs of Kafka and Cassandra are still
+# compiling their hot paths and the first runs would measure that instead.
+ceiling_run w --batch 32 --window 32 >/dev/null
+sustained_run w >/dev/null
+echo "warm-up done" >&2
 
 rates=() peaks=() ceilings=() batched=()
 for run in 1 2 3; do
@@ -134,16 +146,29 @@ latency_run() {  # latency_run RATE -> "p50 .. ms p99 .. ms | producer ack p50 .
   rows=$(metric "$port" sluice_process_written_total)
   requests=$(metric "$port" sluice_process_cassandra_requests_total)
   stop_and_wait "$pid"
-  echo "$(sed -n 's/.*end-to-end latency \(p50 .* ms p99 .* ms\)$/\1/p' "/tmp/$name.log")" \
+  drop_keyspace "$keyspace"
+  echo "$(sed -n 's/.*end-to-end latency \(p50 .*\)$/\1/p' "/tmp/$name.log")" \
     "(producer's own ack: $ack; $((rows / (requests > 0 ? requests : 1))) rows per Cassandra" \
     "request; machine idle $(cat "/tmp/$name.idle")%)"
 }
+# Cassandra's own latency at a rate, the floor under the processor's: the CQL client alone
+# writing the same rows due at that rate, batched per node as the processor batches them
+# (up to 32 rows, a row waiting at most 2 ms), for 25 s on a fresh keyspace.
+engine_latency_run() {  # engine_latency_run RATE -> "p50 .. ms p99 .. ms"
+  local keyspace="bench_${STAMP}_engine_$1"
+  new_keyspace "$keyspace"
+  "$CEILING" --keyspace "$keyspace" --count $(($1 * 25)) --batch 32 --window 32 --rate "$1" \
+    --linger-ms 2 | sed -n 's/.*\(p50 [0-9.]* ms p99 [0-9.]* ms\)$/\1/p'
+  drop_keyspace "$keyspace"
+}
 half=$((rate / 2))
 quarter=$((rate / 4))
+engine_half=$(engine_latency_run "$half")
 latency_half=$(latency_run "$half")
+engine_quarter=$(engine_latency_run "$quarter")
 latency_quarter=$(latency_run "$quarter")
 latency_extra=""
-[[ -n "${2:-}" ]] && latency_extra=$(latency_run "$2")
+[[ -n "${2:-}" ]] && latency_extra="$(latency_run "$2"); Cassandra alone: $(engine_latency_run "$2")"
 
 echo "processor sustained:      $rate records/s (median of 3, $RECORDS records each)"
 echo "CQL client alone:         $ceiling rows/s (median of 3)"
@@ -152,6 +177,8 @@ awk -v r="$rate" -v c="$ceiling" 'BEGIN { printf "processor / ceiling:      %.2f
 awk -v r="$rate" -v c="$ceiling_batched" \
   'BEGIN { printf "processor / batched ceiling: %.2f\n", r / c }'
 echo "latency at $half records/s (half): $latency_half (goal: p99 < 50 ms)"
+echo "  Cassandra alone at $half rows/s, same batching: $engine_half"
 echo "latency at $quarter records/s (quarter): $latency_quarter"
+echo "  Cassandra alone at $quarter rows/s, same batching: $engine_quarter"
 [[ -n "$latency_extra" ]] && echo "latency at $2 records/s: $latency_extra"
 echo "processor peak resident memory: $peak MB (median of 3 runs; goal < 150 MB)"

@@ -51,6 +51,15 @@ def test_every_record_lands_once_in_users_or_the_dlq_with_its_rule(
     written, requests = int(counts[1]), int(counts[2])
     assert written == len(good)
     assert requests * 8 <= written, f"{written} rows took {requests} requests"
+    # The latency is split where it is spent: a backlog waited in Kafka, not in Cassandra.
+    split = re.search(
+        r"p99 ([\d.]+) ms \(of which Kafka to processor p99 ([\d.]+) ms, "
+        r"processor to Cassandra p99 ([\d.]+) ms\)",
+        run.stderr,
+    )
+    assert split, run.stderr[-2000:]
+    in_kafka, in_cassandra = float(split[2]), float(split[3])
+    assert 0 < in_cassandra < in_kafka, split[0]
     bad = [u for u in users if u["_bad_kind"] != "none"]
     assert {u["_bad_kind"] for u in bad} == set(RULE_OF_KIND), "every injected kind is exercised"
 
