@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -23,46 +24,76 @@
 #include "gen/generator.h"
 #include "pipeline/user_row.h"
 
+using rows_t = std::vector<std::vector<sluice::cql::bound_value>>;
+using bench_clock = std::chrono::steady_clock;
+
+/// Unlogged BATCH requests with at most `window` in flight; records each row's latency
+/// from a start time (its own, or the moment its batch was sent) to the batch's answer.
+class batch_window {
+ public:
+  batch_window(sluice::cql::session& session, const sluice::cql::prepared& upsert,
+               std::size_t window, std::vector<std::chrono::microseconds>& latencies)
+      : session_(session), upsert_(upsert), window_(window), latencies_(latencies) {}
+
+  /// Sends `rows` as one batch once the window has room; `since` holds each row's start
+  /// time, or is empty to time the rows from the send.
+  void submit(const rows_t& rows, std::vector<bench_clock::time_point> since = {}) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return in_flight_ < window_; });
+    ++in_flight_;
+    lock.unlock();
+    if (since.empty()) since.assign(rows.size(), bench_clock::now());
+    auto starts = std::make_shared<std::vector<bench_clock::time_point>>(std::move(since));
+    session_.execute_batch_async(
+        upsert_, rows,
+        [this, starts](sluice::result<sluice::cql::rows_result> r) {
+          auto now = bench_clock::now();
+          std::lock_guard guard(mutex_);
+          if (!r) {
+            if (failed_ == 0) fmt::print(stderr, "first failed batch: {}\n", r.err().message);
+            failed_ += starts->size();
+          }
+          for (auto t : *starts)
+            latencies_.push_back(std::chrono::duration_cast<std::chrono::microseconds>(now - t));
+          --in_flight_;
+          changed_.notify_all();
+        },
+        {.idempotent = true});
+  }
+
+  /// Waits for every answer; returns the number of failed rows.
+  std::size_t drain() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return in_flight_ == 0; });
+    return failed_;
+  }
+
+ private:
+  sluice::cql::session& session_;
+  const sluice::cql::prepared& upsert_;
+  std::size_t window_;
+  std::vector<std::chrono::microseconds>& latencies_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::size_t in_flight_ = 0, failed_ = 0;
+};
+
 /// Unlogged BATCHes of `batch` rows owned by one node, `window` batches in flight; each
 /// row's latency is its batch's. Returns the number of failed rows.
 std::size_t run_batches(sluice::cql::session& session, const sluice::cql::prepared& upsert,
-                        const std::vector<std::vector<sluice::cql::bound_value>>& rows,
-                        std::size_t batch, std::size_t window,
+                        const rows_t& rows, std::size_t batch, std::size_t window,
                         std::vector<std::chrono::microseconds>& latencies) {
-  std::map<std::string, std::vector<std::vector<sluice::cql::bound_value>>> by_node;
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::size_t in_flight = 0, failed = 0;
-  auto submit = [&](std::vector<std::vector<sluice::cql::bound_value>> group) {
-    std::unique_lock lock(mutex);
-    changed.wait(lock, [&] { return in_flight < window; });
-    ++in_flight;
-    lock.unlock();
-    auto sent = std::chrono::steady_clock::now();
-    auto size = group.size();
-    session.execute_batch_async(upsert, group,
-                                [&, sent, size](sluice::result<sluice::cql::rows_result> r) {
-                                  auto took = std::chrono::duration_cast<std::chrono::microseconds>(
-                                      std::chrono::steady_clock::now() - sent);
-                                  std::lock_guard guard(mutex);
-                                  if (!r) failed += size;
-                                  latencies.insert(latencies.end(), size, took);
-                                  --in_flight;
-                                  changed.notify_all();
-                                },
-                                {.idempotent = true});
-  };
+  batch_window sender(session, upsert, window, latencies);
+  std::map<std::string, rows_t> by_node;
   for (const auto& row : rows) {
     auto& group = by_node[session.replica_of(upsert, row)];
     group.push_back(row);
-    if (group.size() >= batch) submit(std::exchange(group, {}));
+    if (group.size() >= batch) sender.submit(std::exchange(group, {}));
   }
   for (auto& [node, group] : by_node) {
-    if (!group.empty()) submit(std::move(group));
+    if (!group.empty()) sender.submit(group);
   }
-  std::unique_lock lock(mutex);
-  changed.wait(lock, [&] { return in_flight == 0; });
-  return failed;
+  return sender.drain();
 }
 
 /// Rows due at `rate` per second from the start, grouped per owning node into batches of
@@ -70,60 +101,39 @@ std::size_t run_batches(sluice::cql::session& session, const sluice::cql::prepar
 /// row's latency runs from when it was due to its batch's acknowledgement. Returns the
 /// number of failed rows.
 std::size_t run_paced(sluice::cql::session& session, const sluice::cql::prepared& upsert,
-                      const std::vector<std::vector<sluice::cql::bound_value>>& rows,
-                      std::size_t batch, std::size_t window, double rate,
+                      const rows_t& rows, std::size_t batch, std::size_t window, double rate,
                       std::chrono::microseconds linger,
                       std::vector<std::chrono::microseconds>& latencies) {
-  using clock = std::chrono::steady_clock;
   struct pending {
-    std::vector<std::vector<sluice::cql::bound_value>> rows;
-    std::vector<clock::time_point> due;
+    rows_t rows;
+    std::vector<bench_clock::time_point> due;
   };
+  batch_window sender(session, upsert, window, latencies);
+  auto send = [&](pending& group) { sender.submit(group.rows, std::move(group.due)); };
   std::map<std::string, pending> by_node;
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::size_t in_flight = 0, failed = 0;
-  auto submit = [&](pending group) {
-    std::unique_lock lock(mutex);
-    changed.wait(lock, [&] { return in_flight < window; });
-    ++in_flight;
-    lock.unlock();
-    auto due = std::make_shared<std::vector<clock::time_point>>(std::move(group.due));
-    session.execute_batch_async(
-        upsert, group.rows,
-        [&, due](sluice::result<sluice::cql::rows_result> r) {
-          auto now = clock::now();
-          std::lock_guard guard(mutex);
-          if (!r) {
-            if (failed == 0) fmt::print(stderr, "first failed batch: {}\n", r.err().message);
-            failed += due->size();
-          }
-          for (auto t : *due)
-            latencies.push_back(std::chrono::duration_cast<std::chrono::microseconds>(now - t));
-          --in_flight;
-          changed.notify_all();
-        },
-        {.idempotent = true});
-  };
-  auto started = clock::now();
+  auto started = bench_clock::now();
   auto due_at = [&](std::size_t i) {
-    return started + std::chrono::duration_cast<clock::duration>(
+    return started + std::chrono::duration_cast<bench_clock::duration>(
                          std::chrono::duration<double>(static_cast<double>(i) / rate));
   };
   std::size_t next = 0;
   while (next < rows.size() || !by_node.empty()) {
-    auto now = clock::now();
+    auto now = bench_clock::now();
     for (; next < rows.size() && due_at(next) <= now; ++next) {
       auto& group = by_node[session.replica_of(upsert, rows[next])];
       group.rows.push_back(rows[next]);
       group.due.push_back(due_at(next));
-      if (group.rows.size() >= batch) submit(std::exchange(group, {}));
+      if (group.rows.size() >= batch) {
+        send(group);
+        group = {};
+      }
     }
     for (auto it = by_node.begin(); it != by_node.end();) {
-      if (it->second.rows.empty()) {
-        it = by_node.erase(it);
-      } else if (now - it->second.due.front() >= linger || next == rows.size()) {
-        submit(std::move(it->second));
+      auto& group = it->second;
+      bool waited_enough =
+          !group.rows.empty() && (now - group.due.front() >= linger || next == rows.size());
+      if (waited_enough) send(group);
+      if (waited_enough || group.rows.empty()) {
         it = by_node.erase(it);
       } else {
         ++it;
@@ -131,9 +141,7 @@ std::size_t run_paced(sluice::cql::session& session, const sluice::cql::prepared
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
-  std::unique_lock lock(mutex);
-  changed.wait(lock, [&] { return in_flight == 0; });
-  return failed;
+  return sender.drain();
 }
 
 int main(int argc, char** argv) {

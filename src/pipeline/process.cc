@@ -28,6 +28,12 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+/// Seconds from a Kafka record timestamp (ms since the epoch) to `now`.
+double seconds_since(std::int64_t record_ms, std::chrono::system_clock::time_point now) {
+  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+  return static_cast<double>(now_ms.count() - record_ms) / 1000.0;
+}
+
 struct processor_metrics {
   explicit processor_metrics(web::metrics_registry& m)
       : registry(m),
@@ -293,11 +299,7 @@ void processor::dispatch(kafka::message& m) {
   ++in_flight_;
   metrics_.consumed.inc();
   auto wall = std::chrono::system_clock::now();
-  if (m.timestamp_ms() >= 0) {
-    auto now_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
-    metrics_.kafka_delay.observe(static_cast<double>(now_ms - m.timestamp_ms()) / 1000.0);
-  }
+  if (m.timestamp_ms() >= 0) metrics_.kafka_delay.observe(seconds_since(m.timestamp_ms(), wall));
   auto now = std::chrono::time_point_cast<std::chrono::seconds>(wall);
   auto view = view_of(m);
   auto outcome = route_record(view, decoder_, rules_, now, violated_);
@@ -424,9 +426,7 @@ void processor::service_sinks(std::chrono::milliseconds wait) {
   auto completed = completions_.take(wait);
   // Taken after the wait: the answers are acknowledged now, not when the wait began.
   auto acknowledged = clock::now();
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+  auto wall = std::chrono::system_clock::now();
   for (auto& done : completed) {
     --requests_in_cassandra_;
     if (done.failure) {
@@ -437,7 +437,7 @@ void processor::service_sinks(std::chrono::milliseconds wait) {
     for (auto& w : done.writes) {
       if (!done.failure) {
         metrics_.written.inc();
-        if (w->timestamp_ms >= 0) metrics_.latency.observe((now_ms - w->timestamp_ms) / 1000.0);
+        if (w->timestamp_ms >= 0) metrics_.latency.observe(seconds_since(w->timestamp_ms, wall));
         metrics_.store_latency.observe(
             std::chrono::duration<double>(acknowledged - w->read).count());
         acknowledge(w->partition, w->offset);
