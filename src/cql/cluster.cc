@@ -177,14 +177,16 @@ void session::impl::control_lost(const error& why) {
   });
 }
 
-void session::impl::control_query(std::string cql, std::function<void(result<rows_result>)> done) {
-  if (!control_) {
+void session::impl::control_query(std::string cql, std::function<void(result<rows_result>)> done,
+                                  std::shared_ptr<connection> via) {
+  if (!via) via = control_;
+  if (!via) {
     done(make_error(errc::unavailable, "no control connection to Cassandra"));
     return;
   }
   std::string frame;
   write_query(frame, 0, cql, {consistency::one, {}, 0, {}});
-  control_->send(std::move(frame), [cql, done = std::move(done)](result<response> r) {
+  via->send(std::move(frame), [cql, done = std::move(done)](result<response> r) {
     if (!r) return done(r.err());
     if (r->error) return done(server_error_of(*r->error, cql));
     done(std::move(r->rows));
@@ -373,22 +375,27 @@ void session::impl::connection_closed(std::size_t index, const connection* close
   if (!stopping_) schedule_reconnect(index);
 }
 
-void session::impl::await_schema_agreement(std::chrono::steady_clock::time_point until,
+void session::impl::await_schema_agreement(std::shared_ptr<connection> coordinator,
+                                           std::chrono::steady_clock::time_point until,
                                            std::function<void()> then) {
-  control_query("SELECT schema_version FROM system.local", [this, until,
-                                                            then](result<rows_result> local) {
-    control_query(
-        "SELECT peer, schema_version FROM system.peers",
-        [this, until, then, local = std::move(local)](result<rows_result> peers) {
+  auto ask = [this, coordinator](std::string cql, std::function<void(result<rows_result>)> done) {
+    control_query(std::move(cql), std::move(done), coordinator);
+  };
+  ask("SELECT schema_version FROM system.local", [this, ask, coordinator, until,
+                                                  then](result<rows_result> local) {
+    ask("SELECT peer, rpc_address, schema_version FROM system.peers",
+        [this, coordinator, until, then, local = std::move(local)](result<rows_result> peers) {
           std::set<std::string> versions;
           bool readable = local.ok() && peers.ok();
           if (readable) {
             for (const auto& row : local->rows) versions.insert(row[0].value_or(""));
             for (const auto& row : peers->rows) {
-              auto address = row[0] ? inet_text(*row[0]) : "";
+              auto listen = row[0] ? inet_text(*row[0]) : "";
+              auto rpc = row[1] ? inet_text(*row[1]) : "";
               bool up = false;
-              for (const auto& n : nodes_) up = up || (n->address == address && n->up);
-              if (up) versions.insert(row[1].value_or(""));
+              for (const auto& n : nodes_)
+                up = up || ((n->address == listen || n->address == rpc) && n->up);
+              if (up) versions.insert(row[2].value_or(""));
             }
           }
           if (!readable || versions.size() <= 1 || std::chrono::steady_clock::now() > until) {
@@ -396,11 +403,12 @@ void session::impl::await_schema_agreement(std::chrono::steady_clock::time_point
           }
           auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
           retry_timers_.insert(timer);
-          timer->async_wait([this, timer, until, then](const boost::system::error_code& ec) {
-            retry_timers_.erase(timer);
-            if (ec) return then();
-            await_schema_agreement(until, then);
-          });
+          timer->async_wait(
+              [this, timer, coordinator, until, then](const boost::system::error_code& ec) {
+                retry_timers_.erase(timer);
+                if (ec) return then();
+                await_schema_agreement(coordinator, until, then);
+              });
         });
   });
 }

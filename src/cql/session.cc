@@ -116,7 +116,7 @@ void session::impl::on_response(std::shared_ptr<pending_request> request,
   }
   if (answer->result_kind == 5) {  // a schema change: let every node catch up first
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    return await_schema_agreement(until, [request, answer = std::move(answer)]() mutable {
+    return await_schema_agreement(via, until, [request, answer = std::move(answer)]() mutable {
       request->done(std::move(answer));
     });
   }

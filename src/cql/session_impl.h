@@ -79,7 +79,9 @@ class session::impl {
   connection_options options_for(const std::string& host, int port) const;
   void open_control(std::size_t contact);
   void control_lost(const error& why);
-  void control_query(std::string cql, std::function<void(result<rows_result>)> done);
+  /// A query on the control connection, or on `via` when given.
+  void control_query(std::string cql, std::function<void(result<rows_result>)> done,
+                     std::shared_ptr<connection> via = nullptr);
   void refresh_topology();
   void schedule_refresh(std::chrono::milliseconds delay);
   void apply_topology(const rows_result& local, const rows_result& peers,
@@ -90,8 +92,12 @@ class session::impl {
   void schedule_reconnect(std::size_t index);
   void connection_closed(std::size_t index, const connection* closed, const error& why);
   void handle_event(const server_event& event);
-  /// Calls `then` once all up nodes report one schema version (or at `until`).
-  void await_schema_agreement(std::chrono::steady_clock::time_point until,
+  /// Calls `then` once all up nodes report one schema version (or at `until`). Asked of
+  /// `coordinator`, the node that ran the schema change: it already holds the new version,
+  /// so its view cannot agree on the old one (another node's view can, before the change
+  /// reaches it).
+  void await_schema_agreement(std::shared_ptr<connection> coordinator,
+                              std::chrono::steady_clock::time_point until,
                               std::function<void()> then);
   void finish_start(result<void> outcome);
   void stop();
