@@ -161,17 +161,19 @@ live_run() {  # live_run RATE DURATION
   LIVE_ROWS_PER_REQUEST=$((rows / (requests > 0 ? requests : 1)))
   LIVE_IDLE=$(cat "/tmp/$name.idle")
 }
-latency_run() {  # latency_run RATE -> "p50 .. ms p99 .. ms (...)"
-  live_run "$1" 30
+live_line() {  # live_line -> what the last live_run saw, on one line
   echo "$LIVE_SUMMARY (producer's own ack: $LIVE_ACK; $LIVE_ROWS_PER_REQUEST rows per" \
     "Cassandra request; machine idle $LIVE_IDLE%)"
+}
+latency_run() {  # latency_run RATE -> "p50 .. ms p99 .. ms (...)"
+  live_run "$1" 30
+  live_line
 }
 median_latency_run() {  # median_latency_run RATE -> the median run by p99 of 3, and all 3 p99s
   local runs=() p99s=()
   for _ in 1 2 3; do
     live_run "$1" 30
-    local detail="$LIVE_ROWS_PER_REQUEST rows per Cassandra request; machine idle $LIVE_IDLE%"
-    runs+=("${LIVE_P99:-99999} $LIVE_SUMMARY (producer's own ack: $LIVE_ACK; $detail)")
+    runs+=("${LIVE_P99:-99999} $(live_line)")
     p99s+=("${LIVE_P99:-?}")
   done
   printf '%s\n' "${runs[@]}" | sort -g | sed -n 2p | cut -d' ' -f2-
