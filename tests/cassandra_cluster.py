@@ -17,6 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 HOSTS = ("127.0.0.2", "127.0.0.3")
 CQL_PORT = 9042
+HEAP_MIB = 512  # per node; the memtables get half of it on the heap and as much off it
 STORE_PASSWORD = "sluice-test"
 USER = "cassandra"
 PASSWORD = "cassandra"
@@ -179,6 +180,8 @@ def write_config(node: Node, keystore: Path) -> Path:
         .replace("@CQL_PORT@", str(CQL_PORT))
         .replace("@AUTHENTICATOR@", "PasswordAuthenticator")
         .replace("@DATA_DIR@", str(node.root / "data"))
+        .replace("@MEMTABLE_HEAP_MIB@", str(HEAP_MIB // 2))
+        .replace("@MEMTABLE_OFFHEAP_MIB@", str(HEAP_MIB))
         .replace("cluster_name: sluice", "cluster_name: sluice-test")
     )
     text += (
@@ -217,8 +220,8 @@ def java_command(node: Node, root: Path) -> list[str]:
     java = shutil.which("java") or "java"
     return [
         java,
-        "-Xms512m",
-        "-Xmx512m",
+        f"-Xms{HEAP_MIB}m",
+        f"-Xmx{HEAP_MIB}m",
         *options,
         f"-javaagent:{jamm}",
         f"-Dcassandra.config=file://{config}",

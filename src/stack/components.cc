@@ -266,13 +266,16 @@ std::vector<component> make_components(const stack_config& config) {
   cassandra.prepare = [&c] {
     auto dir = c.data_dir() / "cassandra";
     fs::create_directories(dir);
+    auto heap = heap_mebibytes(c.cassandra_heap);
     write_text(c.conf_dir() / "cassandra.yaml",
                fill(read_text(c.repo_root / "stack/cassandra/cassandra.yaml.in"),
                     {{"HOST", c.host},
                      {"STORAGE_PORT", std::to_string(c.cassandra_storage_port)},
                      {"CQL_PORT", std::to_string(c.cassandra_port)},
                      {"AUTHENTICATOR", "AllowAllAuthenticator"},
-                     {"DATA_DIR", dir.string()}}));
+                     {"DATA_DIR", dir.string()},
+                     {"MEMTABLE_HEAP_MIB", std::to_string(heap / 2)},
+                     {"MEMTABLE_OFFHEAP_MIB", std::to_string(heap)}}));
   };
   cassandra.command = [&c] {
     std::vector<std::string> argv = {java_binary(), "-Xms" + c.cassandra_heap,

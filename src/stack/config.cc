@@ -47,6 +47,16 @@ std::string parse_heap(const std::string& value, const std::string& where) {
   return value;
 }
 
+}  // namespace
+
+std::size_t heap_mebibytes(const std::string& heap) {
+  parse_heap(heap, "heap size");
+  auto amount = static_cast<std::size_t>(std::stoull(heap.substr(0, heap.size() - 1)));
+  return heap.back() == 'g' ? amount * 1024 : amount;
+}
+
+namespace {
+
 const std::map<std::string, setter>& setters() {
   static const std::map<std::string, setter> table = {
       {"state_dir", [](auto& c, auto& v, auto&) { c.state_dir = v; }},

@@ -35,7 +35,7 @@ struct stack_config {
   int produce_rate = 50;            // users per second streamed by `up` (0: no producer)
   double produce_bad_ratio = 0.05;
   std::string kafka_heap = "1g";
-  std::string cassandra_heap = "1g";
+  std::string cassandra_heap = "2g";
   int raw_partitions = 6;
   int dlq_partitions = 3;
   bool install = true;             // run apt/mvn when something is missing
@@ -59,6 +59,9 @@ std::vector<std::string> config_keys();
 /// line, an environment variable or a flag), the key and the value when it is invalid.
 void set_config_value(stack_config& config, const std::string& key, const std::string& value,
                       const std::string& origin);
+
+/// A heap setting (as validated: digits then m or g) in MiB: "2g" -> 2048.
+std::size_t heap_mebibytes(const std::string& heap);
 
 /// Applies a config file, then the environment. A missing file named explicitly is an error.
 void load_config_file(stack_config& config, const std::filesystem::path& file);

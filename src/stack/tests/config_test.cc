@@ -54,6 +54,12 @@ TEST(StackConfig, UnknownKeyIsRejectedWithTheKnownKeys) {
   }
 }
 
+TEST(StackConfig, HeapSizesConvertToMebibytes) {
+  EXPECT_EQ(heap_mebibytes("2g"), 2048u);
+  EXPECT_EQ(heap_mebibytes("512m"), 512u);
+  EXPECT_THROW(heap_mebibytes("2gb"), fatal_error);
+}
+
 TEST(StackConfig, BadHeapSizeIsRejected) {
   stack_config config;
   EXPECT_THROW(set_config_value(config, "kafka_heap", "lots", "flag"), fatal_error);
