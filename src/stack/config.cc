@@ -51,7 +51,10 @@ std::string parse_heap(const std::string& value, const std::string& where) {
 
 std::size_t heap_mebibytes(const std::string& heap) {
   parse_heap(heap, "heap size");
-  auto amount = static_cast<std::size_t>(std::stoull(heap.substr(0, heap.size() - 1)));
+  std::size_t amount = 0;
+  auto [ptr, ec] = std::from_chars(heap.data(), heap.data() + heap.size() - 1, amount);
+  if (ec != std::errc() || amount > (std::size_t{1} << 30))
+    throw fatal_error(fmt::format("heap size '{}' is out of range", heap));
   return heap.back() == 'g' ? amount * 1024 : amount;
 }
 

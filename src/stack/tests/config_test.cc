@@ -58,6 +58,7 @@ TEST(StackConfig, HeapSizesConvertToMebibytes) {
   EXPECT_EQ(heap_mebibytes("2g"), 2048u);
   EXPECT_EQ(heap_mebibytes("512m"), 512u);
   EXPECT_THROW(heap_mebibytes("2gb"), fatal_error);
+  EXPECT_THROW(heap_mebibytes("99999999999999999999999g"), fatal_error);
 }
 
 TEST(StackConfig, BadHeapSizeIsRejected) {
