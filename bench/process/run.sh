@@ -31,41 +31,8 @@ STAMP=$(date +%s)
 for bin in "$SLUICE" "$CEILING"; do
   [[ -x "$bin" ]] || { echo "bench: $bin not built (run ./dev setup)" >&2; exit 2; }
 done
-PIDS=()
-cleanup() {  # stop processors, drop this run's keyspaces and topics
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  local keyspaces
-  keyspaces=$("$SLUICE" cql -e "SELECT keyspace_name FROM system_schema.keyspaces" \
-    --output json 2>/dev/null | sed -n "s/.*\"\(bench_${STAMP}_[a-z0-9_]*\)\".*/\1/p")
-  for k in $keyspaces; do drop_keyspace "$k" 2>/dev/null || true; done
-  delete_topics "bench\.process\.$STAMP-.*"
-}
-trap cleanup EXIT
-
-metric() {  # metric PORT NAME -> value (0 when absent)
-  curl -sf "http://127.0.0.1:$1/metrics" 2>/dev/null |
-    awk -v n="$2" '$1 == n { v = $2 } END { printf "%.0f\n", v + 0 }'
-}
-now() { date +%s.%N; }
-idle_percent() {  # idle_percent FROM TO: idle share of all CPUs between FROM and TO s from now
-  sleep "$1"
-  local a b
-  a=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-  sleep "$(($2 - $1))"
-  b=$(awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat)
-  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
-    printf "%.0f\n", 100 * (y[1] - x[1]) / (y[2] - x[2]) }'
-}
-stop_and_wait() {  # stop_and_wait PID: SIGTERM, then wait for it to finish its last log line
-  kill -TERM "$1" 2>/dev/null || true
-  while kill -0 "$1" 2>/dev/null; do sleep 0.1; done
-}
-
-start_processor() {  # start_processor NAME KEYSPACE PORT -> pid (stderr to /tmp/<NAME>.log)
-  "$SLUICE" process --topic "bench.process.$1.raw" --dlq-topic "bench.process.$1.dlq" \
-    --group "bench-process-$1" --keyspace "$2" --metrics-port "$3" ${SLUICE_BENCH_PROCESS_ARGS:-} >/dev/null 2>"/tmp/$1.log" &
-  echo $!
-}
+# shellcheck source=live.sh
+source "$ROOT/bench/process/live.sh"
 
 sustained_run() {  # sustained_run RUN -> "rate peak_rss_mb"
   local name="$STAMP-$1" keyspace="bench_${STAMP}_$1" port
@@ -123,62 +90,6 @@ ceiling=$(printf '%s\n' "${ceilings[@]}" | median)
 ceiling_batched=$(printf '%s\n' "${batched[@]}" | median)
 peak=$(printf '%s\n' "${peaks[@]}" | median)
 
-# Live runs: a fresh processor, then `sluice produce --rate` for DURATION s into it, as
-# in production (the producer shares the machine). Leaves in LIVE_* what it saw: the
-# producer's achieved rate and ack latency, the processor's end-to-end summary and p99,
-# rows per Cassandra request, the machine's idle CPU in the middle of the run.
-live_run() {  # live_run RATE DURATION
-  local rate=$1 duration=$2 run=$RANDOM port pid  # run: a fresh group, topic and keyspace
-  local name="$STAMP-live-$1-$run" keyspace="bench_${STAMP}_live_${1}_${run}"
-  port=$(free_port)
-  new_keyspace "$keyspace"
-  new_topic "bench.process.$name.raw" 6
-  new_topic "bench.process.$name.dlq" 3
-  pid=$(start_processor "$name" "$keyspace" "$port")
-  PIDS+=("$pid")
-  sleep 6  # group join and first assignment
-  idle_percent $((duration / 3)) $((duration * 2 / 3)) >"/tmp/$name.idle" &
-  "$SLUICE" produce --bootstrap "$BOOTSTRAP" --topic "bench.process.$name.raw" \
-    --format avro --seed 7 --rate "$rate" --duration "$duration" 2>"/tmp/$name.produce" >/dev/null
-  wait $!
-  local sent=$((rate * duration))
-  for _ in $(seq 120); do
-    (($(metric "$port" sluice_process_written_total) >= sent - rate)) && break
-    sleep 0.5
-  done
-  sleep 2
-  local rows requests
-  rows=$(metric "$port" sluice_process_written_total)
-  requests=$(metric "$port" sluice_process_cassandra_requests_total)
-  stop_and_wait "$pid"
-  drop_keyspace "$keyspace"
-  delete_topics "bench\.process\.$name\..*"
-  LIVE_ACHIEVED=$(sed -n 's/^done: .*(\([0-9]*\)\/s)$/\1/p' "/tmp/$name.produce")
-  LIVE_ACK=$(sed -n 's/^ack latency \(p50 [0-9.]* ms p99 [0-9.]* ms\).*/\1/p' "/tmp/$name.produce")
-  LIVE_SUMMARY=$(sed -n 's/.*end-to-end latency \(p50 .*\)$/\1/p' "/tmp/$name.log")
-  LIVE_P99=$(sed -n 's/.*end-to-end latency p50 [0-9.]* ms p99 \([0-9.]*\) ms.*/\1/p' \
-    "/tmp/$name.log")
-  LIVE_ROWS_PER_REQUEST=$((rows / (requests > 0 ? requests : 1)))
-  LIVE_IDLE=$(cat "/tmp/$name.idle")
-}
-live_line() {  # live_line -> what the last live_run saw, on one line
-  echo "$LIVE_SUMMARY (producer's own ack: $LIVE_ACK; $LIVE_ROWS_PER_REQUEST rows per" \
-    "Cassandra request; machine idle $LIVE_IDLE%)"
-}
-latency_run() {  # latency_run RATE -> "p50 .. ms p99 .. ms (...)"
-  live_run "$1" 30
-  live_line
-}
-median_latency_run() {  # median_latency_run RATE -> the median run by p99 of 3, and all 3 p99s
-  local runs=() p99s=()
-  for _ in 1 2 3; do
-    live_run "$1" 30
-    runs+=("${LIVE_P99:-99999} $(live_line)")
-    p99s+=("${LIVE_P99:-?}")
-  done
-  printf '%s\n' "${runs[@]}" | sort -g | sed -n 2p | cut -d' ' -f2-
-  echo "  p99 of the 3 runs: ${p99s[0]} / ${p99s[1]} / ${p99s[2]} ms"
-}
 # The live sustained rate: the highest rate that the producer and the processor, running
 # together as in production, hold for 30 s with the processor keeping up: the producer
 # reaches the rate and the end-to-end p99 stays under 500 ms (a backlog growing for 30 s
@@ -196,16 +107,6 @@ live_sustained_rate() {  # live_sustained_rate DRAIN_RATE -> rate
     if keeps_up "$middle"; then low=$middle; else high=$middle; fi
   done
   echo "$low"
-}
-# Cassandra's own latency at a rate, the floor under the processor's: the CQL client alone
-# writing the same rows due at that rate, batched per node as the processor batches them
-# (up to 32 rows, a row waiting at most 2 ms), for 25 s on a fresh keyspace.
-engine_latency_run() {  # engine_latency_run RATE -> "p50 .. ms p99 .. ms"
-  local keyspace="bench_${STAMP}_engine_$1"
-  new_keyspace "$keyspace"
-  "$CEILING" --keyspace "$keyspace" --count $(($1 * 25)) --batch 32 --window 32 --rate "$1" \
-    --linger-ms 2 | sed -n 's/.*\(p50 [0-9.]* ms p99 [0-9.]* ms\)$/\1/p'
-  drop_keyspace "$keyspace"
 }
 live=$(live_sustained_rate "$rate")
 half=$((live / 2))

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The processor's end-to-end latency at one rate, run after run: `sluice produce --rate`
+# for 30 s into a fresh processor (as bench/process/run.sh's latency step does), RUNS
+# times, each run's p50/p99 and where the p99 was spent, then the median p99 and
+# Cassandra alone at the same rate (the CQL client writing the same rows, batched as the
+# processor batches them). For comparing settings quickly without the whole run.sh.
+# Needs the stack up (`sluice up --start-pipeline false`).
+# Usage: bench/process/latency.sh RATE [RUNS (default 5)]
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+SLUICE="${SLUICE_BIN:-$ROOT/build/sluice}"
+CEILING="${SLUICE_BENCH_CEILING:-$ROOT/build/bench/sluice_bench_cql_inserts}"
+RATE="${1:?usage: bench/process/latency.sh RATE [RUNS]}"
+RUNS="${2:-5}"
+[[ "$RATE" =~ ^[1-9][0-9]*$ ]] || { echo "bench: RATE must be a positive whole number, not '$RATE'" >&2; exit 2; }
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: RUNS must be a positive whole number, not '$RUNS'" >&2; exit 2; }
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
+STAMP=$(date +%s)
+for bin in "$SLUICE" "$CEILING"; do
+  [[ -x "$bin" ]] || { echo "bench: $bin not built (run ./dev setup)" >&2; exit 2; }
+done
+# shellcheck source=live.sh
+source "$ROOT/bench/process/live.sh"
+
+p99s=()
+for run in $(seq "$RUNS"); do
+  live_run "$RATE" 30
+  echo "run $run at $RATE/s: $(live_line)"
+  p99s+=("${LIVE_P99:-99999}")
+done
+median_p99=$(printf '%s\n' "${p99s[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+echo "p99 of the $RUNS runs: ${p99s[*]} ms; median $median_p99 ms (goal < 50 ms)"
+echo "Cassandra alone at $RATE rows/s, same batching: $(engine_latency_run "$RATE")"
