@@ -8,18 +8,10 @@
 # Usage: bench/process/latency.sh RATE [RUNS (default 5)]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-SLUICE="${SLUICE_BIN:-$ROOT/build/sluice}"
-CEILING="${SLUICE_BENCH_CEILING:-$ROOT/build/bench/sluice_bench_cql_inserts}"
 RATE="${1:?usage: bench/process/latency.sh RATE [RUNS]}"
 RUNS="${2:-5}"
 [[ "$RATE" =~ ^[1-9][0-9]*$ ]] || { echo "bench: RATE must be a positive whole number, not '$RATE'" >&2; exit 2; }
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench: RUNS must be a positive whole number, not '$RUNS'" >&2; exit 2; }
-# shellcheck source=../lib.sh
-source "$ROOT/bench/lib.sh"
-STAMP=$(date +%s)
-for bin in "$SLUICE" "$CEILING"; do
-  [[ -x "$bin" ]] || { echo "bench: $bin not built (run ./dev setup)" >&2; exit 2; }
-done
 # shellcheck source=live.sh
 source "$ROOT/bench/process/live.sh"
 

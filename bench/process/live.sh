@@ -1,7 +1,15 @@
 # Helpers for the processor benchmarks (sourced by run.sh and latency.sh, not run): start
 # a processor on its own topic, group and keyspace, run the producer at a rate into it and
 # read what the processor's /metrics and stop log say; Cassandra alone at the same rate.
-# Expects ROOT, SLUICE, CEILING and STAMP to be set and bench/lib.sh to be sourced.
+# Expects ROOT to be set; SLUICE_BIN and SLUICE_BENCH_CEILING override the binaries.
+SLUICE="${SLUICE_BIN:-$ROOT/build/sluice}"
+CEILING="${SLUICE_BENCH_CEILING:-$ROOT/build/bench/sluice_bench_cql_inserts}"
+# shellcheck source=../lib.sh
+source "$ROOT/bench/lib.sh"
+STAMP=$(date +%s)  # names this run's topics, groups and keyspaces
+for bin in "$SLUICE" "$CEILING"; do
+  [[ -x "$bin" ]] || { echo "bench: $bin not built (run ./dev setup)" >&2; exit 2; }
+done
 PIDS=()
 cleanup() {  # stop processors, drop this run's keyspaces and topics
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -22,15 +22,7 @@
 # Extra processor flags (e.g. --max-in-flight 5000) via SLUICE_BENCH_PROCESS_ARGS.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-SLUICE="${SLUICE_BIN:-$ROOT/build/sluice}"
-CEILING="${SLUICE_BENCH_CEILING:-$ROOT/build/bench/sluice_bench_cql_inserts}"
 RECORDS="${1:-200000}"
-# shellcheck source=../lib.sh
-source "$ROOT/bench/lib.sh"
-STAMP=$(date +%s)
-for bin in "$SLUICE" "$CEILING"; do
-  [[ -x "$bin" ]] || { echo "bench: $bin not built (run ./dev setup)" >&2; exit 2; }
-done
 # shellcheck source=live.sh
 source "$ROOT/bench/process/live.sh"
 
