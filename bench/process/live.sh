@@ -46,10 +46,31 @@ start_processor() {  # start_processor NAME KEYSPACE PORT -> pid (stderr to /tmp
   echo $!
 }
 
+sample_seconds() {  # sample_seconds PORT: once a second, the end-to-end histogram's cumulative buckets as "le=count ..."
+  while :; do
+    curl -sf "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '/^sluice_process_end_to_end_seconds_bucket/ {
+      match($1, /le="[^"]*"/); printf "%s=%s ", substr($1, RSTART + 4, RLENGTH - 5), $2 } END { print "" }'
+    sleep 1
+  done
+}
+slow_seconds() {  # slow_seconds FILE LIMIT_MS -> the worst one-second p99 and how many seconds were over LIMIT_MS
+  awk -v limit="$2" 'NF == 0 { next }
+    { n = NF; for (i = 1; i <= n; i++) { split($i, kv, "="); le[i] = kv[1]; now[i] = kv[2] }
+      if (have && now[n] - prev[n] >= 100) {  # a second with at least 100 records written
+        total = now[n] - prev[n]; seconds++; ms = -1
+        for (i = 1; i <= n && ms < 0; i++) if (now[i] - prev[i] >= 0.99 * total) ms = (le[i] == "+Inf") ? 1e9 : le[i] * 1000
+        if (ms > worst) worst = ms
+        if (ms > limit) slow++ }
+      for (i = 1; i <= n; i++) prev[i] = now[i]; have = 1 }
+    END { if (!seconds) { print "no second with 100 records written"; exit }
+      printf "worst second p99 <= %s ms, %d of %d seconds over %d ms\n",
+        (worst >= 1e9) ? "inf" : worst, slow, seconds, limit }' "$1"
+}
 # Live runs: a fresh processor, then `sluice produce --rate` for DURATION s into it, as
 # in production (the producer shares the machine). Leaves in LIVE_* what it saw: the
 # producer's achieved rate and ack latency, the processor's end-to-end summary and p99,
-# rows per Cassandra request, the machine's idle CPU in the middle of the run.
+# rows per Cassandra request, the machine's idle CPU in the middle of the run, and the p99
+# second by second (the worst second, and how many were over 50 ms: a burst or a spread).
 live_run() {  # live_run RATE DURATION
   local rate=$1 duration=$2 run=$RANDOM port pid  # run: a fresh group, topic and keyspace
   local name="$STAMP-live-$1-$run" keyspace="bench_${STAMP}_live_${1}_${run}"
@@ -60,6 +81,9 @@ live_run() {  # live_run RATE DURATION
   pid=$(start_processor "$name" "$keyspace" "$port")
   PIDS+=("$pid")
   sleep 6  # group join and first assignment
+  sample_seconds "$port" >"/tmp/$name.seconds" &
+  local sampler=$!
+  PIDS+=("$sampler")
   idle_percent $((duration / 3)) $((duration * 2 / 3)) >"/tmp/$name.idle" &
   "$SLUICE" produce --bootstrap "$BOOTSTRAP" --topic "bench.process.$name.raw" \
     --format avro --seed 7 --rate "$rate" --duration "$duration" 2>"/tmp/$name.produce" >/dev/null
@@ -73,6 +97,7 @@ live_run() {  # live_run RATE DURATION
   local rows requests
   rows=$(metric "$port" sluice_process_written_total)
   requests=$(metric "$port" sluice_process_cassandra_requests_total)
+  kill "$sampler" 2>/dev/null || true
   stop_and_wait "$pid"
   drop_keyspace "$keyspace"
   delete_topics "bench\.process\.$name\..*"
@@ -83,10 +108,11 @@ live_run() {  # live_run RATE DURATION
     "/tmp/$name.log")
   LIVE_ROWS_PER_REQUEST=$((rows / (requests > 0 ? requests : 1)))
   LIVE_IDLE=$(cat "/tmp/$name.idle")
+  LIVE_SECONDS=$(slow_seconds "/tmp/$name.seconds" 50)
 }
 live_line() {  # live_line -> what the last live_run saw, on one line
   echo "$LIVE_SUMMARY (producer's own ack: $LIVE_ACK; $LIVE_ROWS_PER_REQUEST rows per" \
-    "Cassandra request; machine idle $LIVE_IDLE%)"
+    "Cassandra request; machine idle $LIVE_IDLE%; $LIVE_SECONDS)"
 }
 latency_run() {  # latency_run RATE -> "p50 .. ms p99 .. ms (...)"
   live_run "$1" 30
