@@ -3,7 +3,9 @@
 BOOTSTRAP="${BOOTSTRAP:-${SLUICE_KAFKA_BOOTSTRAP:-127.0.0.1:9092}}"
 KAFKA_CP="$ROOT/.stack/lib/kafka/*"
 
-median() { sort -g | sed -n 2p; }  # of three numbers on stdin
+median() {  # of the numbers on stdin, one a line (the lower middle one of an even count)
+  sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

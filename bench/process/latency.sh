@@ -21,6 +21,6 @@ for run in $(seq "$RUNS"); do
   echo "run $run at $RATE/s: $(live_line)"
   p99s+=("${LIVE_P99:-99999}")
 done
-median_p99=$(printf '%s\n' "${p99s[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+median_p99=$(printf '%s\n' "${p99s[@]}" | median)
 echo "p99 of the $RUNS runs: ${p99s[*]} ms; median $median_p99 ms (goal < 50 ms)"
 echo "Cassandra alone at $RATE rows/s, same batching: $(engine_latency_run "$RATE")"
