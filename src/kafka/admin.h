@@ -46,6 +46,12 @@ class admin {
   result<void> create_topics(const std::vector<topic_spec>& topics, bool if_not_exists,
                              std::chrono::milliseconds timeout);
 
+  /// The value of one configuration entry of a topic (e.g. "max.message.bytes"), as the
+  /// broker reports it (the topic's own value or the broker's default);
+  /// errc::not_found when the topic or the entry does not exist.
+  result<std::string> topic_config(const topic& t, const std::string& name,
+                                   std::chrono::milliseconds timeout);
+
   /// Number of partitions of a topic; errc::not_found when it does not exist.
   result<int32_t> partition_count(const topic& t, std::chrono::milliseconds timeout);
 

@@ -277,6 +277,19 @@ result<void> consumer::resume(const std::vector<topic_partition>& partitions) {
   return first_partition_error(list.items, "resuming");
 }
 
+result<std::vector<topic_partition_offset>> consumer::position(
+    const std::vector<topic_partition>& partitions) {
+  partition_list list;
+  fill(list, partitions);
+  auto code = handle_->position(list.items);
+  if (code != RdKafka::ERR_NO_ERROR) return kafka_error(code, "reading positions");
+  std::vector<topic_partition_offset> out;
+  for (const auto* tp : list.items) {
+    out.push_back({topic(tp->topic()), partition(tp->partition()), offset(tp->offset())});
+  }
+  return out;
+}
+
 result<std::vector<topic_partition>> consumer::assignment() {
   partition_list list;
   auto code = handle_->assignment(list.items);

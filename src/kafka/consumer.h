@@ -90,6 +90,12 @@ class consumer {
   result<void> pause(const std::vector<topic_partition>& partitions);
   result<void> resume(const std::vector<topic_partition>& partitions);
 
+  /// The next offset this consumer will hand out for each partition (offset::invalid()
+  /// before the first fetch). It moves past transaction markers and compacted gaps,
+  /// which no record's offset + 1 does.
+  result<std::vector<topic_partition_offset>> position(
+      const std::vector<topic_partition>& partitions);
+
   /// Partitions currently assigned to this member.
   result<std::vector<topic_partition>> assignment();
 

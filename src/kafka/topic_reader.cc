@@ -1,30 +1,24 @@
-// read_topic_to_end: watermarks first, then a manually assigned consumer until every
-// partition's position reached its recorded end.
+// read_topic_to_end and read_topic_range: a manually assigned consumer (outside any
+// group, nothing committed) reading until every partition's position reached its end.
 #include "kafka/topic_reader.h"
 
+#include <algorithm>
 #include <map>
 
 #include "kafka/admin.h"
 
 namespace sluice::kafka {
 
-result<void> read_topic_to_end(const client_settings& settings, const topic& t,
-                               const record_visitor& visit, std::chrono::milliseconds timeout) {
-  auto admin = admin::create(settings);
-  if (!admin) return admin.err();
-  auto call_timeout = std::chrono::seconds(15);
-  auto partitions = (*admin)->partition_count(t, call_timeout);
-  if (!partitions) return partitions.err();
+result<void> read_topic_range(const client_settings& settings, const topic& t,
+                              const std::map<std::int32_t, offset_span>& spans,
+                              const record_visitor& visit, std::chrono::milliseconds timeout) {
   std::vector<topic_partition_offset> starts;
-  std::map<std::int32_t, std::int64_t> ends;
-  for (std::int32_t p = 0; p < *partitions; ++p) {
-    topic_partition tp{t, partition(p)};
-    auto marks = (*admin)->query_watermarks(tp, call_timeout);
-    if (!marks) return marks.err();
-    if (marks->high.value() > marks->low.value()) {
-      starts.push_back({t, tp.partition, marks->low});
-      ends[p] = marks->high.value();
-    }
+  std::map<std::int32_t, std::int64_t> ends, next;
+  for (const auto& [p, span] : spans) {
+    if (span.end <= span.begin) continue;
+    starts.push_back({t, partition(p), offset(span.begin)});
+    ends[p] = span.end;
+    next[p] = span.begin;
   }
   if (starts.empty()) return {};
 
@@ -34,12 +28,9 @@ result<void> read_topic_to_end(const client_settings& settings, const topic& t,
   auto reader = consumer::create(cs, {});
   if (!reader) return reader.err();
   if (auto assigned = (*reader)->assign(starts); !assigned) return assigned.err();
-  std::map<std::int32_t, std::int64_t> next;
   auto reached_end = [&] {
-    for (const auto& [p, end] : ends) {
-      if (next[p] < end) return false;
-    }
-    return true;
+    return std::all_of(ends.begin(), ends.end(),
+                       [&](const auto& e) { return next[e.first] >= e.second; });
   };
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!reached_end()) {
@@ -49,13 +40,47 @@ result<void> read_topic_to_end(const client_settings& settings, const topic& t,
     }
     auto polled = (*reader)->poll(std::chrono::milliseconds(500));
     if (!polled) return polled.err();
-    if (!*polled) continue;
+    if (!*polled) {
+      // Nothing came: a partition may end in transaction markers or compacted-away
+      // offsets, which no record reaches; its position does.
+      std::vector<topic_partition> pending;
+      for (const auto& [p, end] : ends)
+        if (next[p] < end) pending.push_back({t, partition(p)});
+      if (auto positions = (*reader)->position(pending); positions) {
+        for (const auto& pos : *positions)
+          next[pos.partition.value()] = std::max(next[pos.partition.value()], pos.offset.value());
+      }
+      continue;
+    }
     const auto& m = **polled;
-    next[m.partition().value()] = m.offset().value() + 1;
-    if (m.offset().value() < ends[m.partition().value()]) visit(m);
+    auto p = m.partition().value();
+    next[p] = m.offset().value() + 1;
+    if (auto end = ends.find(p); end != ends.end() && m.offset().value() < end->second) visit(m);
   }
   (void)(*reader)->close();
   return {};
+}
+
+result<std::map<std::int32_t, offset_span>> current_extent(admin& admin, const topic& t) {
+  auto call_timeout = std::chrono::seconds(15);
+  auto partitions = admin.partition_count(t, call_timeout);
+  if (!partitions) return partitions.err();
+  std::map<std::int32_t, offset_span> spans;
+  for (std::int32_t p = 0; p < *partitions; ++p) {
+    auto marks = admin.query_watermarks({t, partition(p)}, call_timeout);
+    if (!marks) return marks.err();
+    spans[p] = {marks->low.value(), marks->high.value()};
+  }
+  return spans;
+}
+
+result<void> read_topic_to_end(const client_settings& settings, const topic& t,
+                               const record_visitor& visit, std::chrono::milliseconds timeout) {
+  auto admin = admin::create(settings);
+  if (!admin) return admin.err();
+  auto spans = current_extent(**admin, t);
+  if (!spans) return spans.err();
+  return read_topic_range(settings, t, *spans, visit, timeout);
 }
 
 }  // namespace sluice::kafka

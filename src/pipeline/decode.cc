@@ -193,7 +193,7 @@ decoded value_decoder::decode(std::optional<std::string_view> value) {
     out.record = std::move(*parsed);
   } else {
     out = decode_avro(*value);
-    if (out.failure) return out;
+    if (out.failure || out.unavailable) return out;
   }
   std::string bad_field;
   if (!check_utf8(out.record, bad_field)) {
@@ -217,20 +217,25 @@ decoded value_decoder::decode_avro(std::string_view value) {
 
   auto& slot = schemas_[id];
   if (!slot) {
+    auto answer = fetch_(id);
+    if (!answer.schema && !answer.unknown) {
+      // The registry failed, not the data: remember nothing, let the caller retry.
+      schemas_.erase(id);
+      decoded out;
+      out.schema_id = id;
+      out.unavailable = fmt::format("schema id {}: {}", id, answer.error);
+      return out;
+    }
     slot = std::make_unique<writer_schema>();
-    std::string error;
-    auto text = fetch_(id, error);
-    if (!text) {
-      slot->load_error = error.empty() ? "unknown schema id" : error;
-    } else if (avro_schema_from_json_length(text->data(), text->size(), &slot->schema) != 0) {
+    if (!answer.schema) {
+      slot->load_error = answer.error.empty() ? "unknown schema id" : answer.error;
+    } else if (avro_schema_from_json_length(answer.schema->data(), answer.schema->size(),
+                                            &slot->schema) != 0) {
       slot->load_error = fmt::format("schema {} is not valid Avro: {}", id, avro_strerror());
     }
   }
   if (!slot->load_error.empty()) {
-    auto reason = fmt::format("schema id {}: {}", id, slot->load_error);
-    // A registry that was unreachable may answer later: forget the failure.
-    if (slot->load_error.find("unreachable") != std::string::npos) schemas_.erase(id);
-    return fail("decode.schema_id", reason, id);
+    return fail("decode.schema_id", fmt::format("schema id {}: {}", id, slot->load_error), id);
   }
 
   auto payload = value.substr(5);

@@ -28,10 +28,24 @@ struct decoded {
   model::user_record record;
   std::optional<int> schema_id;  // empty for plain JSON
   std::optional<decode_failure> failure;
+  /// Set when the value could not be decoded for a fault of a dependency (the registry
+  /// failed, timed out or was unreachable): not a verdict on the data. The caller holds
+  /// the record and tries again later; nothing about it is cached.
+  std::optional<std::string> unavailable;
 };
 
-/// Fetches a writer schema (Avro JSON) by id; nullopt when the registry does not know it.
-using schema_fetcher = std::function<std::optional<std::string>(int id, std::string& error)>;
+/// A registry's answer to "the writer schema with this id".
+struct schema_answer {
+  std::optional<std::string> schema;  // the Avro JSON text, when found
+  /// True only when the registry definitely answered that the id does not exist (a data
+  /// fault: the record names a schema nobody registered). Any other failure (5xx,
+  /// timeout, refused connection) leaves it false: the registry is at fault, not the data.
+  bool unknown = false;
+  std::string error;  // why there is no schema
+};
+
+/// Fetches a writer schema (Avro JSON) by id.
+using schema_fetcher = std::function<schema_answer(int id)>;
 
 class value_decoder {
  public:

@@ -26,6 +26,11 @@ std::optional<std::int64_t> partition_tracker::committable() const {
   return next_after_last_;
 }
 
+void partition_tracker::skip_to(std::int64_t position) {
+  if (in_flight_ > 0 || !window_.empty()) return;
+  if (!next_after_last_ || position > *next_after_last_) next_after_last_ = position;
+}
+
 std::size_t offset_tracker::in_flight() const {
   std::size_t total = 0;
   for (const auto& [id, tracker] : partitions_) total += tracker.in_flight();

@@ -23,6 +23,10 @@ class partition_tracker {
   /// The offset to commit (the next record to read after a restart), if any record was
   /// dispatched since the tracker was created.
   std::optional<std::int64_t> committable() const;
+  /// With nothing in flight, moves the committable offset up to `position` (the
+  /// consumer's next offset): past transaction markers and compacted gaps that no record
+  /// reaches. Ignored while records are in flight or when it would move back.
+  void skip_to(std::int64_t position);
   std::size_t in_flight() const { return in_flight_; }
 
  private:

@@ -6,6 +6,7 @@
 // dropped; while max_in_flight records wait, fetching pauses.
 #include "pipeline/process.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -15,6 +16,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "cql/cql.h"
+#include "cql/protocol.h"
 #include "kafka/kafka.h"
 #include "pipeline/decode.h"
 #include "pipeline/offset_tracker.h"
@@ -48,22 +50,34 @@ class processor {
         log_(log::get("process")),
         rules_(rules::rule_set::load(s.rules_file)),
         registry_(registry::client_settings{.url = s.registry_url}),
-        decoder_([this](int id, std::string& error) { return fetch_schema(id, error); },
-                 s.max_value_bytes) {}
+        decoder_([this](int id) { return fetch_schema(id); }, s.max_value_bytes) {}
 
   int run();
 
  private:
-  std::optional<std::string> fetch_schema(int id, std::string& error) {
+  schema_answer fetch_schema(int id) {
     auto schema = registry_.schema_by_id(id);
-    if (schema) return *schema;
-    error = schema.err().message;
-    return std::nullopt;
+    if (schema) return {std::move(*schema), false, ""};
+    // Only the registry's definite "no such id" is a fault of the data.
+    return {std::nullopt, schema.err().code == errc::not_found, schema.err().message};
   }
   void connect();
+  std::size_t dead_letter_limit();
   void on_rebalance(kafka::rebalance_kind kind, const std::vector<kafka::topic_partition>& parts);
-  void dispatch(kafka::message& m);
+  /// Routes a polled record to its sink. False when a dependency failed before a verdict
+  /// (the registry): the record is not dispatched, and the caller holds it for later.
+  bool dispatch(kafka::message& m);
+  /// Holds `m` (and everything after it) until the dependency may answer again.
+  void hold(kafka::message m, const std::string& why);
+  bool owns(std::int32_t partition) const { return tracker_.partitions().count(partition) != 0; }
   void send_rows();
+  /// Takes the next request's rows off the front of rows_waiting_: rows of one node, at
+  /// most cassandra_batch rows and cassandra_batch_bytes bytes, one version of an id.
+  std::vector<std::unique_ptr<row_write>> next_request(clock::time_point now);
+  /// A request Cassandra failed: split a refused batch, dead-letter a refused row
+  /// (store.rejected), retry the rest with backoff.
+  void on_write_failure(std::vector<std::unique_ptr<row_write>> writes, const error& failure);
+  void dead_letter_row(std::unique_ptr<row_write> w, const error& failure);
   /// Whether the first waiting row should go now: its retry is due, or a full request is
   /// waiting, or it has lingered long enough.
   bool request_ready(clock::time_point now) const;
@@ -88,7 +102,11 @@ class processor {
   /// record polled and dropped would be skipped by the next commit).
   void poll_while_waiting();
   void resume_fetching();
+  /// Moves each idle partition's committable offset up to the consumer's position, past
+  /// transaction markers and compacted gaps that no record's offset reaches.
+  void advance_idle_partitions();
   bool drained_group();
+  void check_producer();
   void watch_lag(std::stop_token stop);
 
   const process_settings& settings_;
@@ -98,24 +116,30 @@ class processor {
   rules::rule_set rules_;
   registry::client registry_;
   value_decoder decoder_;
-  std::unique_ptr<kafka::consumer> consumer_;
-  std::unique_ptr<kafka::producer> producer_;
-  std::unique_ptr<cql::session> cassandra_;
-  std::unique_ptr<kafka::admin> admin_;  // for drained_group()
-  std::optional<cql::prepared> upsert_;
+  // The bookkeeping comes before the clients: members are destroyed in reverse order, and
+  // the CQL session's and the producer's callbacks write into it until they are gone.
   offset_tracker tracker_;
   completion_queue completions_;
   std::deque<std::unique_ptr<row_write>> rows_waiting_;             // for a window slot or a retry
   std::deque<std::unique_ptr<dead_letter_write>> letters_waiting_;  // retries
   std::size_t requests_in_cassandra_ = 0;                           // rows or batches
   std::size_t in_flight_ = 0;           // dispatched, not yet acknowledged
-  std::deque<kafka::message> stashed_;  // polled while full, not yet dispatched
+  std::deque<kafka::message> stashed_;  // polled but not dispatched yet (full, or held)
+  clock::time_point held_until_{};      // a dependency failed: dispatch nothing before
+  int hold_attempt_ = 0;
   bool paused_ = false;
-  std::jthread lag_watcher_;
+  bool assignment_changed_ = false;  // since the last pause: the new partitions fetch
   clock::time_point next_commit_{};
   clock::time_point last_retry_log_{};
   std::map<std::int32_t, std::int64_t> last_committed_;  // what the group has from us
   std::vector<std::string> violated_;
+  std::size_t dlq_max_bytes_ = 0;
+  std::unique_ptr<kafka::consumer> consumer_;
+  std::unique_ptr<kafka::producer> producer_;
+  std::unique_ptr<cql::session> cassandra_;
+  std::unique_ptr<kafka::admin> admin_;  // for drained_group()
+  std::optional<cql::prepared> upsert_;
+  std::jthread lag_watcher_;
 };
 
 std::chrono::milliseconds processor::backoff_for(int attempt) const {
@@ -149,10 +173,15 @@ void processor::connect() {
   if (auto sub = consumer_->subscribe({kafka::topic(settings_.source_topic)}); !sub)
     throw fatal_error(sub.err());
 
+  dlq_max_bytes_ = dead_letter_limit();
   kafka::producer_settings ps;
   ps.client = settings_.kafka;
   ps.client.client_id = "sluice-process-dlq";
   ps.linger = std::chrono::milliseconds(1);
+  // The producer's limit is the topic's: a letter the broker would refuse is cut to fit
+  // before it is sent, never retried forever.
+  ps.client.extra.insert(ps.client.extra.begin(),
+                         {"message.max.bytes", std::to_string(dlq_max_bytes_)});
   auto producer = kafka::producer::create(
       ps, [this](const kafka::delivery_report& r) { on_dead_letter_report(r); });
   if (!producer) throw fatal_error(producer.err());
@@ -177,8 +206,32 @@ void processor::connect() {
   }
 }
 
+std::size_t processor::dead_letter_limit() {
+  if (settings_.dlq_max_bytes > 0) return settings_.dlq_max_bytes;
+  constexpr std::size_t kafka_default = 1048588;  // the broker's message.max.bytes default
+  auto admin = kafka::admin::create(settings_.kafka);
+  auto limit = admin ? (*admin)->topic_config(kafka::topic(settings_.dlq_topic),
+                                              "max.message.bytes", std::chrono::seconds(10))
+                     : result<std::string>(admin.err());
+  if (!limit) {
+    log_->warn("dead-letter size limit: {}; assuming Kafka's default {} bytes", limit.err().message,
+               kafka_default);
+    return kafka_default;
+  }
+  try {
+    return static_cast<std::size_t>(std::stoull(*limit));
+  } catch (const std::exception& e) {
+    log_->warn(
+        "dead-letter size limit: max.message.bytes '{}' of {} is not a number ({}); "
+        "assuming {} bytes",
+        *limit, settings_.dlq_topic, e.what(), kafka_default);
+    return kafka_default;
+  }
+}
+
 void processor::on_rebalance(kafka::rebalance_kind kind,
                              const std::vector<kafka::topic_partition>& parts) {
+  assignment_changed_ = true;
   if (kind == kafka::rebalance_kind::assigned) {
     log_->info("assigned {} partition(s)", parts.size());
     return;
@@ -204,17 +257,23 @@ void processor::on_rebalance(kafka::rebalance_kind kind,
              parts.size());
 }
 
-void processor::dispatch(kafka::message& m) {
+bool processor::dispatch(kafka::message& m) {
   auto partition = m.partition().value();
   auto offset = m.offset().value();
+  auto wall = std::chrono::system_clock::now();
+  auto view = view_of(m);
+  auto outcome = route_record(
+      view, decoder_, rules_,
+      validation_clock(view, std::chrono::time_point_cast<std::chrono::seconds>(wall)), violated_);
+  if (auto* wait = std::get_if<retry_later>(&outcome)) {
+    hold(std::move(m), wait->reason);
+    return false;
+  }
+  hold_attempt_ = 0;
   tracker_.partition(partition).dispatched(offset);
   ++in_flight_;
   metrics_.consumed.inc();
-  auto wall = std::chrono::system_clock::now();
   if (m.timestamp_ms() >= 0) metrics_.kafka_delay.observe(seconds_since(m.timestamp_ms(), wall));
-  auto now = std::chrono::time_point_cast<std::chrono::seconds>(wall);
-  auto view = view_of(m);
-  auto outcome = route_record(view, decoder_, rules_, now, violated_);
   for (const auto& rule : violated_) metrics_.invalid(rule).inc();
   if (auto* row = std::get_if<std::vector<cql::bound_value>>(&outcome)) {
     metrics_.valid.inc();
@@ -222,11 +281,14 @@ void processor::dispatch(kafka::message& m) {
     w->partition = partition;
     w->offset = offset;
     w->timestamp_ms = m.timestamp_ms();
+    w->key = std::string(m.key());
+    w->value = std::string(m.value());
     w->row = std::move(*row);
+    for (const auto& v : w->row) w->bytes += 4 + (v ? v->size() : 0);
     w->read = clock::now();
     if (settings_.cassandra_batch > 1) w->owner = cassandra_->replica_of(*upsert_, w->row);
     rows_waiting_.push_back(std::move(w));
-    return;
+    return true;
   }
   const auto& why = std::get<dead_letter>(outcome);
   auto letter = std::make_unique<dead_letter_write>();
@@ -236,21 +298,47 @@ void processor::dispatch(kafka::message& m) {
   letter->value = std::string(m.value());
   letter->headers = dead_letter_headers(view, why, rules_.version());
   send_dead_letter(std::move(letter));
+  return true;
+}
+
+void processor::hold(kafka::message m, const std::string& why) {
+  metrics_.dependency_waits.inc();
+  held_until_ = clock::now() + backoff_for(hold_attempt_);
+  log_retry(fmt::format("cannot judge {}[{}]@{}: {}", settings_.source_topic, m.partition().value(),
+                        m.offset().value(), why),
+            hold_attempt_++);
+  stashed_.push_front(std::move(m));  // first again: a partition's order is kept
+}
+
+std::vector<std::unique_ptr<row_write>> processor::next_request(clock::time_point now) {
+  // What is waiting goes out together when it belongs to one node: an unlogged batch of
+  // rows with the same owner costs Cassandra one request instead of many. A batch never
+  // holds two versions of one id: their writes then reach Cassandra as separate
+  // requests, each with its record's write timestamp, and the later record wins.
+  std::vector<std::unique_ptr<row_write>> group;
+  std::size_t bytes = 0;
+  const auto owner = rows_waiting_.front()->owner;
+  auto fits = [&](const row_write& next) {
+    if (group.empty()) return true;
+    if (group.front()->alone || next.alone || next.due > now || next.owner != owner) return false;
+    if (group.size() >= settings_.cassandra_batch) return false;
+    if (bytes + next.bytes > settings_.cassandra_batch_bytes) return false;
+    return std::none_of(group.begin(), group.end(),
+                        [&](const auto& w) { return w->row[0] == next.row[0]; });
+  };
+  while (!rows_waiting_.empty() && fits(*rows_waiting_.front())) {
+    bytes += rows_waiting_.front()->bytes;
+    group.push_back(std::move(rows_waiting_.front()));
+    rows_waiting_.pop_front();
+  }
+  return group;
 }
 
 void processor::send_rows() {
   auto now = clock::now();
   while (requests_in_cassandra_ < settings_.cassandra_window && !rows_waiting_.empty() &&
          request_ready(now)) {
-    // What is waiting goes out together when it belongs to one node: an unlogged batch
-    // of rows with the same owner costs Cassandra one request instead of many.
-    const auto owner = rows_waiting_.front()->owner;
-    auto group = std::make_shared<std::vector<std::unique_ptr<row_write>>>();
-    do {
-      group->push_back(std::move(rows_waiting_.front()));
-      rows_waiting_.pop_front();
-    } while (group->size() < settings_.cassandra_batch && !rows_waiting_.empty() &&
-             rows_waiting_.front()->due <= now && rows_waiting_.front()->owner == owner);
+    auto group = std::make_shared<std::vector<std::unique_ptr<row_write>>>(next_request(now));
     ++requests_in_cassandra_;
     metrics_.cassandra_requests.inc();
     auto* queue = &completions_;
@@ -280,6 +368,53 @@ void processor::send_rows() {
   }
 }
 
+void processor::on_write_failure(std::vector<std::unique_ptr<row_write>> writes,
+                                 const error& failure) {
+  std::erase_if(writes, [&](const auto& w) { return !owns(w->partition); });  // revoked
+  if (writes.empty()) return;
+  // Invalid (0x2200) is Cassandra refusing the request itself, for good: a batch past its
+  // size limit, or a value it cannot store. Any other failure (timeouts, unavailable,
+  // overloaded, a lost connection) is the store's, and is retried.
+  bool refused = failure.code == errc::server &&
+                 cql::error_kind(failure.detail) == cql::server_error_kind::invalid;
+  if (refused && writes.size() > 1) {
+    log_->warn("Cassandra refused a batch of {} row(s) ({}); sending each row alone", writes.size(),
+               failure.message);
+    for (auto it = writes.rbegin(); it != writes.rend(); ++it) {
+      (*it)->alone = true;
+      rows_waiting_.push_front(std::move(*it));
+    }
+    return;
+  }
+  if (refused) {
+    dead_letter_row(std::move(writes.front()), failure);
+    return;
+  }
+  log_retry(fmt::format("Cassandra write of {} row(s) failed: {}", writes.size(), failure.message),
+            writes.front()->attempt);
+  for (auto& w : writes) {
+    w->due = clock::now() + backoff_for(w->attempt++);
+    rows_waiting_.push_back(std::move(w));
+  }
+}
+
+void processor::dead_letter_row(std::unique_ptr<row_write> w, const error& failure) {
+  log_->warn(
+      "Cassandra refused the row of {}[{}]@{} for good: {}; dead-lettered as "
+      "store.rejected",
+      settings_.source_topic, w->partition, w->offset, failure.message);
+  metrics_.invalid("store.rejected").inc();
+  record_view view{settings_.source_topic, w->partition, w->offset, w->timestamp_ms, w->value};
+  dead_letter why{"store.rejected", "", failure.message, schema_id_of(w->value)};
+  auto letter = std::make_unique<dead_letter_write>();
+  letter->partition = w->partition;
+  letter->offset = w->offset;
+  letter->headers = dead_letter_headers(view, why, rules_.version());
+  letter->key = std::move(w->key);
+  letter->value = std::move(w->value);
+  send_dead_letter(std::move(letter));
+}
+
 bool processor::request_ready(clock::time_point now) const {
   const auto& front = *rows_waiting_.front();
   if (front.due > now) return false;  // a retry, backing off
@@ -287,7 +422,20 @@ bool processor::request_ready(clock::time_point now) const {
          now - front.read >= settings_.cassandra_linger;
 }
 
+namespace {
+bool too_large(const error& e) {
+  return e.message.find("MSG_SIZE_TOO_LARGE") != std::string::npos;
+}
+}  // namespace
+
 void processor::send_dead_letter(std::unique_ptr<dead_letter_write> letter) {
+  if (!letter->max_bytes) letter->max_bytes = dlq_max_bytes_;
+  if (fit_dead_letter(letter->key, letter->value, letter->headers, letter->max_bytes)) {
+    metrics_.truncated_letters.inc();
+    log_->warn("dead letter of {}[{}]@{} cut to {} bytes to fit {}'s limit of {} bytes",
+               settings_.source_topic, letter->partition, letter->offset, letter->value.size(),
+               settings_.dlq_topic, letter->max_bytes);
+  }
   kafka::outgoing_record out{kafka::topic(settings_.dlq_topic),
                              std::nullopt,
                              letter->key,
@@ -298,6 +446,11 @@ void processor::send_dead_letter(std::unique_ptr<dead_letter_write> letter) {
     auto r = producer_->produce(out);
     if (r) {
       (void)letter.release();  // owned by the delivery report now
+      return;
+    }
+    if (too_large(r.err())) {  // the limit learnt at start was too high: halve it
+      letter->max_bytes /= 2;
+      send_dead_letter(std::move(letter));
       return;
     }
     if (r.err().code != errc::unavailable) {
@@ -315,6 +468,12 @@ void processor::send_dead_letter(std::unique_ptr<dead_letter_write> letter) {
 void processor::on_dead_letter_report(const kafka::delivery_report& r) {
   std::unique_ptr<dead_letter_write> letter(static_cast<dead_letter_write*>(r.opaque));
   if (!letter) return;
+  if (!owns(letter->partition)) return;  // revoked meanwhile: its next owner sends it
+  if (r.failure && too_large(*r.failure) && letter->max_bytes > 1024) {
+    letter->max_bytes /= 2;  // the broker's limit is lower than the topic said
+    letters_waiting_.push_back(std::move(letter));
+    return;
+  }
   if (r.failure) {
     letter->due = clock::now() + backoff_for(letter->attempt);
     log_retry(fmt::format("dead-letter topic {} did not take a record: {}", settings_.dlq_topic,
@@ -327,6 +486,14 @@ void processor::on_dead_letter_report(const kafka::delivery_report& r) {
   acknowledge(letter->partition, letter->offset);
 }
 
+void processor::check_producer() {
+  // A fatal error of the idempotent producer leaves it unusable: letters would wait
+  // forever. Exit with the reason instead; nothing unacknowledged was committed, so the
+  // restarted processor re-reads it.
+  if (auto fatal = producer_->fatal())
+    throw fatal_error(fmt::format("dead-letter producer: {}", fatal->message));
+}
+
 void processor::acknowledge(std::int32_t partition, std::int64_t offset) {
   auto& partitions = tracker_.partitions();
   if (partitions.find(partition) == partitions.end()) return;  // revoked meanwhile
@@ -335,6 +502,7 @@ void processor::acknowledge(std::int32_t partition, std::int64_t offset) {
 
 void processor::service_sinks(std::chrono::milliseconds wait) {
   producer_->poll(std::chrono::milliseconds(0));
+  check_producer();
   auto completed = completions_.take(wait);
   // Taken after the wait: the answers are acknowledged now, not when the wait began.
   auto acknowledged = clock::now();
@@ -342,27 +510,21 @@ void processor::service_sinks(std::chrono::milliseconds wait) {
   for (auto& done : completed) {
     --requests_in_cassandra_;
     if (done.failure) {
-      log_retry(fmt::format("Cassandra write of {} row(s) failed: {}", done.writes.size(),
-                            done.failure->message),
-                done.writes.front()->attempt);
+      on_write_failure(std::move(done.writes), *done.failure);
+      continue;
     }
     for (auto& w : done.writes) {
-      if (!done.failure) {
-        metrics_.written.inc();
-        if (w->timestamp_ms >= 0) metrics_.latency.observe(seconds_since(w->timestamp_ms, wall));
-        metrics_.store_latency.observe(
-            std::chrono::duration<double>(acknowledged - w->read).count());
-        acknowledge(w->partition, w->offset);
-        continue;
-      }
-      w->due = clock::now() + backoff_for(w->attempt++);
-      if (tracker_.partitions().count(w->partition)) rows_waiting_.push_back(std::move(w));
+      metrics_.written.inc();
+      if (w->timestamp_ms >= 0) metrics_.latency.observe(seconds_since(w->timestamp_ms, wall));
+      metrics_.store_latency.observe(std::chrono::duration<double>(acknowledged - w->read).count());
+      acknowledge(w->partition, w->offset);
     }
   }
   auto now = clock::now();
   for (std::size_t n = letters_waiting_.size(); n > 0; --n) {
     auto letter = std::move(letters_waiting_.front());
     letters_waiting_.pop_front();
+    if (!owns(letter->partition)) continue;  // revoked: its next owner sends it
     if (letter->due <= now) {
       send_dead_letter(std::move(letter));
     } else {
@@ -429,15 +591,28 @@ void processor::commit_if_due(bool now) {
 }
 
 void processor::poll_while_waiting() {
-  if (!paused_) {
+  // Partitions assigned since the last pause fetch until paused too. `paused_` stays set
+  // until resume_fetching() resumes every owned partition, whatever arrived meanwhile.
+  if (!paused_ || assignment_changed_) {
     if (auto owned = consumer_->assignment(); owned && !owned->empty()) {
-      if (auto p = consumer_->pause(*owned); p) paused_ = true;
+      if (auto p = consumer_->pause(*owned); p) {
+        paused_ = true;
+        assignment_changed_ = false;
+      }
     }
   }
   auto polled = consumer_->poll(std::chrono::milliseconds(0));
-  if (polled && *polled) {
-    stashed_.push_back(std::move(**polled));
-    paused_ = false;  // a partition assigned meanwhile is not paused yet
+  if (polled && *polled) stashed_.push_back(std::move(**polled));
+}
+
+void processor::advance_idle_partitions() {
+  auto owned = consumer_->assignment();
+  if (!owned || owned->empty()) return;
+  auto positions = consumer_->position(*owned);
+  if (!positions) return;
+  for (const auto& p : *positions) {
+    if (p.offset.value() < 0) continue;  // nothing fetched yet
+    tracker_.partition(p.partition.value()).skip_to(p.offset.value());
   }
 }
 
@@ -505,17 +680,18 @@ int processor::run() {
              settings_.cassandra.host, settings_.cassandra.port, settings_.keyspace,
              settings_.dlq_topic, settings_.group_id);
   auto last_record = clock::now();
-  auto full_since = std::optional<clock::time_point>();
+  auto full_since = clock::time_point{};  // {}: not full
   while (!stop_) {
     service_sinks(std::chrono::milliseconds(0));
     commit_if_due();
-    if (in_flight_ >= settings_.max_in_flight) {  // back-pressure
-      if (!full_since) full_since = clock::now();
+    bool held = clock::now() < held_until_;  // a dependency failed: wait, keep the order
+    if (held || in_flight_ >= settings_.max_in_flight) {  // back-pressure
+      if (full_since == clock::time_point{}) full_since = clock::now();
       service_sinks(std::chrono::milliseconds(5));
-      if (clock::now() - *full_since > std::chrono::milliseconds(500)) poll_while_waiting();
+      if (held || clock::now() - full_since > std::chrono::milliseconds(500)) poll_while_waiting();
       continue;
     }
-    full_since.reset();
+    full_since = {};
     resume_fetching();
     std::optional<kafka::message> next;
     if (!stashed_.empty()) {
@@ -539,6 +715,7 @@ int processor::run() {
       continue;
     }
     if (in_flight_ > 0) continue;
+    advance_idle_partitions();
     commit_if_due(true);  // idle: let the group's offsets reach what is done
     if (settings_.stop_at_end && clock::now() - last_record > settings_.idle_exit &&
         drained_group())

@@ -8,8 +8,11 @@
 // partition's offset is committed only past records both sinks acknowledged, whatever
 // order the acknowledgements come in. A failing sink is retried with backoff, never
 // dropped; with max_in_flight records unacknowledged, fetching pauses. The upsert uses no
-// server-side clock, so replaying a record after a crash writes the very same row:
-// at-least-once delivery with an idempotent sink gives exactly one row per user id.
+// server-side clock (its write timestamp comes from the record), so replaying a record
+// after a crash writes the very same row, and an older version never overwrites a newer
+// one: at-least-once delivery with an idempotent sink gives exactly one row per user id.
+// A failing dependency (Cassandra, the dead-letter topic, the schema registry) pauses and
+// retries; only a fault of the data becomes a dead letter.
 #pragma once
 
 #include <atomic>
@@ -34,6 +37,12 @@ struct process_settings {
   std::size_t max_in_flight = 5000;   // records polled but unacknowledged (bounds memory)
   std::size_t cassandra_window = 32;  // concurrent Cassandra requests (more only queue there)
   std::size_t cassandra_batch = 32;   // rows of one node per request (1: row by row)
+  // Bytes of row values per batch: Cassandra refuses batches past batch_size_fail_threshold
+  // (50 KiB by default) and warns past 5 KiB.
+  std::size_t cassandra_batch_bytes = 40 * 1024;
+  // The dead-letter topic's record size limit; 0: ask the broker for the topic's
+  // max.message.bytes at start. A dead letter past it is cut to fit, with headers saying so.
+  std::size_t dlq_max_bytes = 0;
   // How long a row may wait for others of its node to share one request. Cassandra pays
   // per request, not per row: at 10,000 rows/s, 2 ms turns 10,000 requests a second into
   // about 500, for at most 2 ms more latency.

@@ -41,6 +41,12 @@ struct processor_metrics {
                                 "Kafka record timestamp to Cassandra acknowledgement")),
         kafka_delay(m.get_histogram("sluice_process_kafka_delay_seconds",
                                     "Kafka record timestamp to the processor reading it")),
+        dependency_waits(m.get_counter(
+            "sluice_process_dependency_waits_total",
+            "Records held back because a dependency (the schema registry) failed; retried")),
+        truncated_letters(m.get_counter(
+            "sluice_process_truncated_dead_letters_total",
+            "Dead letters whose value was cut to fit the dead-letter topic's size limit")),
         store_latency(m.get_histogram(
             "sluice_process_store_seconds",
             "Processor reading a valid record to Cassandra acknowledging its row")) {}
@@ -60,16 +66,22 @@ struct processor_metrics {
   web::gauge& lag;
   web::histogram& latency;
   web::histogram& kafka_delay;
+  web::counter& dependency_waits;
+  web::counter& truncated_letters;
   web::histogram& store_latency;
 };
 
-/// A valid record on its way to Cassandra.
+/// A valid record on its way to Cassandra. It keeps the record's bytes: a row that
+/// Cassandra rejects for good becomes a dead letter (store.rejected) with them.
 struct row_write {
   std::int32_t partition = 0;
   std::int64_t offset = 0;
   std::int64_t timestamp_ms = -1;
+  std::string key, value;
   std::vector<cql::bound_value> row;
-  std::string owner;  // the node owning the row's key (for grouping; empty when unused)
+  std::size_t bytes = 0;  // encoded size of the row's values (batches are bounded by it)
+  std::string owner;      // the node owning the row's key (for grouping; empty when unused)
+  bool alone = false;     // split out of a batch Cassandra refused: sent as a request alone
   int attempt = 0;
   clock::time_point read{};  // when the processor read it from Kafka
   clock::time_point due{};   // not before (retry backoff)
@@ -82,6 +94,7 @@ struct dead_letter_write {
   std::int64_t offset = 0;
   std::string key, value;
   std::vector<kafka::header> headers;
+  std::size_t max_bytes = 0;  // the size it must fit (0: the dead-letter topic's limit)
   int attempt = 0;
   clock::time_point due{};
 };

@@ -22,7 +22,13 @@ struct dead_letter {
   std::optional<int> schema_id;
 };
 
-using routed = std::variant<std::vector<cql::bound_value>, dead_letter>;
+/// The record cannot be judged now because a dependency failed (the registry): hold it
+/// and route it again later. Never a verdict on the data.
+struct retry_later {
+  std::string reason;
+};
+
+using routed = std::variant<std::vector<cql::bound_value>, dead_letter, retry_later>;
 
 /// What routing needs of a consumed record (a view: the bytes stay the caller's).
 struct record_view {
@@ -34,7 +40,13 @@ struct record_view {
 };
 record_view view_of(const kafka::message& m);
 
-/// Routes `m`; `now` is the validation clock (e.g. "registered is not in the future").
+/// The clock the rules judge a record by (`today`/`now` in contract/rules.yaml): the
+/// record's own Kafka timestamp, so that a verdict is a pure function of the record and a
+/// replay, a retry or another processor gives the same one. A record without a timestamp
+/// (older than message format v1) is judged at `fallback`.
+std::chrono::sys_seconds validation_clock(const record_view& m, std::chrono::sys_seconds fallback);
+
+/// Routes `m`; `now` is the validation clock (validation_clock(m, ...) in the processor).
 /// Rule ids of every violation land in `violated` (for the per-rule metrics).
 routed route_record(const record_view& m, value_decoder& decoder, const rules::rule_set& rules,
                     std::chrono::sys_seconds now, std::vector<std::string>& violated);
@@ -43,5 +55,16 @@ routed route_record(const record_view& m, value_decoder& decoder, const rules::r
 /// topic/partition/offset, contract version and (when known) the writer schema id.
 std::vector<kafka::header> dead_letter_headers(const record_view& m, const dead_letter& why,
                                                int contract_version);
+
+/// The schema id of a value in the Confluent wire format (magic byte 0), if it is one.
+std::optional<int> schema_id_of(std::string_view value);
+
+/// Makes a dead letter fit the dead-letter topic's size limit (`max_bytes`, its
+/// max.message.bytes): when key, value and headers with Kafka's per-record overhead
+/// exceed it, the value is cut to fit and headers say so: `sluice.truncated` = true,
+/// `sluice.original.bytes` and `sluice.original.sha256` (hex) of the whole original value,
+/// so the letter still names the record and proves which bytes it had. True when cut.
+bool fit_dead_letter(std::string_view key, std::string& value, std::vector<kafka::header>& headers,
+                     std::size_t max_bytes);
 
 }  // namespace sluice::pipeline

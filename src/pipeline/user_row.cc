@@ -1,6 +1,8 @@
 // user_row: contract values to CQL cells (uuid, date, timestamp, text, int, bigint).
 #include "pipeline/user_row.h"
 
+#include <algorithm>
+
 #include "rules/rules.h"
 
 namespace sluice::pipeline {
@@ -11,7 +13,11 @@ const char* const upsert_user_cql =
     "INSERT INTO users (id, first_name, last_name, email, phone, gender, dob, address, "
     "postcode, username, registered_date, picture, contract_version, schema_id, source_topic, "
     "source_partition, source_offset, produced_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?";
+
+std::int64_t write_timestamp_us(std::int64_t timestamp_ms, std::int64_t offset) {
+  return std::max<std::int64_t>(timestamp_ms, 0) * 1000 + offset % 1000;
+}
 
 result<std::vector<cql::bound_value>> user_row(const model::user_record& r,
                                                const record_origin& origin,
@@ -43,7 +49,8 @@ result<std::vector<cql::bound_value>> user_row(const model::user_record& r,
       cql::text_value(origin.topic),
       cql::int_value(origin.partition),
       cql::bigint_value(origin.offset),
-      origin.timestamp_ms >= 0 ? cql::timestamp_value(origin.timestamp_ms) : std::nullopt};
+      origin.timestamp_ms >= 0 ? cql::timestamp_value(origin.timestamp_ms) : std::nullopt,
+      cql::bigint_value(write_timestamp_us(origin.timestamp_ms, origin.offset))};
 }
 
 }  // namespace sluice::pipeline

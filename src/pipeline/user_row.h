@@ -14,8 +14,18 @@
 
 namespace sluice::pipeline {
 
-/// INSERT of every column, all bound (no server-side clock: a replay writes the same row).
+/// INSERT of every column, all bound, with the write timestamp bound too (USING
+/// TIMESTAMP, the last marker): no server-side clock anywhere, so a replay, a retry or
+/// another processor writes the very same cells with the very same write time.
 extern const char* const upsert_user_cql;
+
+/// The Cassandra write timestamp (microseconds) of the row a record becomes: its Kafka
+/// timestamp in milliseconds, with the last three digits of its offset as the
+/// microseconds. A later record of an id (same partition, since the key is the id) wins
+/// over an earlier one whatever order their writes reach Cassandra, as long as record
+/// timestamps do not go backwards; within one millisecond, by offset, except across a
+/// multiple of 1000 (see README, "Which version wins"). A missing timestamp counts as 0.
+std::int64_t write_timestamp_us(std::int64_t timestamp_ms, std::int64_t offset);
 
 /// Where a record came from; stored with the row for lineage.
 struct record_origin {
@@ -26,7 +36,8 @@ struct record_origin {
 };
 
 /// The typed column values of a record that passed the rules, in upsert_user_cql's
-/// order. Fails (parse) when a value that passed the rules still cannot be typed.
+/// order, the write timestamp last. Fails (parse) when a value that passed the rules still cannot
+/// be typed.
 result<std::vector<cql::bound_value>> user_row(const model::user_record& record,
                                                const record_origin& origin,
                                                std::optional<int> schema_id, int contract_version);

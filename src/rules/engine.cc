@@ -22,11 +22,13 @@ enum class check_kind {
   timestamp,
   date_range,
   timestamp_range,
-  url
+  url,
+  no_control,
+  uuid_identity
 };
 
 /// One compiled check. Range bounds are days (dates) or ms (timestamps); a bound
-/// equal to `relative_now` means today / now at validation time.
+/// flagged `*_is_now` means today / now, i.e. the record's timestamp (see validate).
 struct compiled_check {
   check_kind kind;
   std::string rule;
@@ -62,7 +64,9 @@ check_kind kind_by_name(const std::string& name, const location& where) {
       {"timestamp", check_kind::timestamp},
       {"date_range", check_kind::date_range},
       {"timestamp_range", check_kind::timestamp_range},
-      {"url", check_kind::url}};
+      {"url", check_kind::url},
+      {"no_control", check_kind::no_control},
+      {"uuid_identity", check_kind::uuid_identity}};
   for (const auto& [n, k] : kinds) {
     if (n == name) return k;
   }
@@ -155,6 +159,12 @@ compiled_check compile_check(const YAML::Node& node, const location& where) {
       c.pattern = compile(url_pattern, where);
       c.reason = "not an absolute http(s) URL";
       break;
+    case check_kind::no_control:
+      c.reason = "contains a control character (U+0000..U+001F or U+007F)";
+      break;
+    case check_kind::uuid_identity:
+      c.reason = "nil or max UUID (names no entity)";
+      break;
   }
   return c;
 }
@@ -212,6 +222,10 @@ bool passes(const compiled_check& c, std::string_view value, std::int64_t today_
       std::int64_t hi = c.max_is_now ? now_ms : c.max_bound;
       return *ms >= lo && *ms <= hi;
     }
+    case check_kind::no_control:
+      return !has_control_char(value);
+    case check_kind::uuid_identity:
+      return !is_nil_or_max_uuid(value);
   }
   return false;
 }

@@ -3,8 +3,9 @@
 //
 // The semantics are those written at the top of contract/rules.yaml: each field's
 // checks run in order and stop at the field's first failure; `required` means present,
-// not null and not blank; an absent optional field skips its checks; `today` and `now`
-// are the validation clock in UTC (passed in, so tests are deterministic). Every
+// not null and not blank; an absent optional field skips its checks; `now` is the
+// record's own Kafka timestamp and `today` its UTC date (the caller passes the timestamp,
+// the engine never reads a clock, so a verdict is a pure function of the record). Every
 // violation names its stable rule id, which the dead-letter topic carries.
 #pragma once
 
@@ -47,6 +48,8 @@ class rule_set {
   /// Same from text; `origin` names the source in error messages.
   static rule_set parse(const std::string& yaml_text, const std::string& origin);
 
+  /// `now` is the record's Kafka timestamp floored to whole seconds: `now` in
+  /// timestamp ranges, and its UTC calendar date is `today` in date ranges.
   verdict validate(const model::user_record& record, std::chrono::sys_seconds now) const;
 
   int version() const { return version_; }
@@ -76,5 +79,15 @@ result<std::int64_t> parse_timestamp_ms(std::string_view text);
 std::size_t code_points(std::string_view utf8);
 /// True when the text is well-formed UTF-8.
 bool valid_utf8(std::string_view text);
+/// True when the text holds a control character: a code point in U+0000..U+001F (TAB,
+/// LF and CR included) or U+007F (DEL); the `no_control` check. In well-formed UTF-8
+/// these code points are single bytes and every byte of a longer sequence is >= 0x80,
+/// so a byte scan sees exactly them; C1 controls (U+0080..U+009F) are not included.
+bool has_control_char(std::string_view utf8);
+/// True for the two UUIDs that name nothing (RFC 9562): the nil UUID
+/// 00000000-0000-0000-0000-000000000000 and the max UUID
+/// ffffffff-ffff-ffff-ffff-ffffffffffff, hex digits in any case; the `uuid_identity`
+/// check fails on them. Any other text, UUID or not, is false.
+bool is_nil_or_max_uuid(std::string_view text);
 
 }  // namespace sluice::rules

@@ -1,5 +1,6 @@
 // Pure text checks shared by the rules engine and the processor's column typing:
-// calendar dates, ISO 8601 UTC timestamps, UTF-8 well-formedness and length.
+// calendar dates, ISO 8601 UTC timestamps, UTF-8 well-formedness and length, control
+// characters and the nil / max UUIDs.
 #include <array>
 
 #include "rules/rules.h"
@@ -129,6 +130,27 @@ bool valid_utf8(std::string_view text) {
     i += extra + 1;
   }
   return true;
+}
+
+bool has_control_char(std::string_view utf8) {
+  for (char ch : utf8) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) return true;
+  }
+  return false;
+}
+
+bool is_nil_or_max_uuid(std::string_view text) {
+  auto all_digits = [text](bool (*is_digit)(char)) {
+    if (text.size() != 36) return false;
+    for (std::size_t i = 0; i < 36; ++i) {
+      bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      if (dash ? text[i] != '-' : !is_digit(text[i])) return false;
+    }
+    return true;
+  };
+  return all_digits([](char c) { return c == '0'; }) ||
+         all_digits([](char c) { return c == 'f' || c == 'F'; });
 }
 
 }  // namespace sluice::rules

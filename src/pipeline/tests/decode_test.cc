@@ -67,11 +67,10 @@ std::string encode(const std::string& schema_json, int id,
 
 value_decoder make_decoder() {
   return value_decoder(
-      [](int id, std::string& error) -> std::optional<std::string> {
-        if (id == 1) return contract_schema();
-        if (id == 2) return evolved_schema;
-        error = "subject not found";
-        return std::nullopt;
+      [](int id) -> schema_answer {
+        if (id == 1) return {contract_schema(), false, ""};
+        if (id == 2) return {std::string(evolved_schema), false, ""};
+        return {std::nullopt, true, "subject not found"};
       },
       4096);
 }
@@ -118,6 +117,29 @@ TEST(Decode, EveryUndecodableKindGetsItsRuleId) {
   EXPECT_EQ(d.decode(bad_utf8).failure->rule, "decode.utf8");
   EXPECT_EQ(d.decode(std::string_view("{\"id\": \"\xff\"}")).failure->rule, "decode.utf8");
   EXPECT_EQ(d.decode(std::string(5000, '{')).failure->rule, "decode.oversize");
+}
+
+TEST(Decode, RegistryFailureIsNotADeadLetterAndIsAskedAgain) {
+  int calls = 0;
+  bool registry_up = false;
+  value_decoder d(
+      [&](int) -> schema_answer {
+        ++calls;
+        if (!registry_up) return {std::nullopt, false, "HTTP 500: internal error"};
+        return {contract_schema(), false, ""};
+      },
+      4096);
+  auto value = encode(contract_schema(), 7, {{"id", "abc"}});
+  auto down = d.decode(value);
+  EXPECT_FALSE(down.failure);
+  ASSERT_TRUE(down.unavailable);
+  EXPECT_NE(down.unavailable->find("HTTP 500"), std::string::npos);
+  registry_up = true;
+  auto up = d.decode(value);
+  ASSERT_FALSE(up.failure) << up.failure->reason;
+  EXPECT_FALSE(up.unavailable);
+  EXPECT_EQ(*up.record.get(model::field::id), "abc");
+  EXPECT_EQ(calls, 2);  // the failure was not cached
 }
 
 TEST(Decode, RandomBytesNeverCrash) {

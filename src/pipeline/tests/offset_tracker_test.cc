@@ -26,6 +26,19 @@ TEST(PartitionTracker, OutOfOrderAcksCommitOnlyUpToTheOldestInFlight) {
   EXPECT_EQ(t.in_flight(), 0u);
 }
 
+TEST(PartitionTracker, IdlePartitionSkipsToThePositionPastATransactionMarker) {
+  partition_tracker t;
+  t.dispatched(10);
+  t.skip_to(12);  // record 10 still in flight: nothing moves
+  EXPECT_EQ(t.committable(), 10);
+  ASSERT_TRUE(t.acknowledged(10));
+  EXPECT_EQ(t.committable(), 11);
+  t.skip_to(12);  // the commit marker at 11: the consumer's position is 12
+  EXPECT_EQ(t.committable(), 12);
+  t.skip_to(5);  // never back
+  EXPECT_EQ(t.committable(), 12);
+}
+
 TEST(PartitionTracker, GapsInOffsetsAreHandled) {
   partition_tracker t;
   t.dispatched(3);

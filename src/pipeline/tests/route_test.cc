@@ -14,9 +14,8 @@ class Route : public ::testing::Test {
  protected:
   rules::rule_set rules_ =
       rules::rule_set::load(std::string(SLUICE_SOURCE_DIR) + "/contract/rules.yaml");
-  value_decoder decoder_{[](int, std::string& error) -> std::optional<std::string> {
-                           error = "no registry in this test";
-                           return std::nullopt;
+  value_decoder decoder_{[](int) -> schema_answer {
+                           return {std::nullopt, true, "no registry in this test"};
                          },
                          1 << 20};
   std::chrono::sys_seconds now_ =
@@ -54,6 +53,44 @@ TEST_F(Route, EveryInjectedDefectIsADeadLetterNamingItsRule) {
         << gen::name_of(kind) << " gave " << why.rules;
     EXPECT_FALSE(why.reason.empty());
   }
+}
+
+TEST_F(Route, TimeRulesJudgeAtTheRecordTimestampNotTheWallClock) {
+  gen::generator generator({.seed = 9});
+  auto record = generator.make_record(1).record;
+  // Registered one second after the record was produced: in the future for the record,
+  // in the past for the wall clock of any later run.
+  record.set(model::field::registered_date, "2023-11-14T22:13:21Z");
+  std::string json;
+  model::append_json(record, json);
+  record_view view{"users.raw", 3, 42, 1700000000000, json};  // 2023-11-14T22:13:20Z
+  EXPECT_EQ(validation_clock(view, now_).time_since_epoch().count(), 1700000000);
+  auto at_record_time =
+      route_record(view, decoder_, rules_, validation_clock(view, now_), violated_);
+  ASSERT_TRUE(std::holds_alternative<dead_letter>(at_record_time));
+  EXPECT_EQ(std::get<dead_letter>(at_record_time).rules, "registered_date.not_future");
+  view.timestamp_ms = 1700000001999;  // the same second as the registration: not future
+  EXPECT_TRUE(std::holds_alternative<std::vector<cql::bound_value>>(
+      route_record(view, decoder_, rules_, validation_clock(view, now_), violated_)));
+  view.timestamp_ms = -1;  // no timestamp: the fallback clock
+  EXPECT_EQ(validation_clock(view, now_), now_);
+}
+
+TEST_F(Route, RegistryOutageIsRetryLaterNotADeadLetter) {
+  value_decoder flaky(
+      [](int) -> schema_answer {
+        return {std::nullopt, false, "timed out"};
+      },
+      1 << 20);
+  std::string avro(
+      "\0\0\0\0\x05"
+      "abc",
+      8);
+  record_view view{"users.raw", 0, 1, 1700000000000, avro};
+  auto routed = route_record(view, flaky, rules_, now_, violated_);
+  ASSERT_TRUE(std::holds_alternative<retry_later>(routed));
+  EXPECT_NE(std::get<retry_later>(routed).reason.find("timed out"), std::string::npos);
+  EXPECT_TRUE(violated_.empty());
 }
 
 TEST_F(Route, UndecodableBytesAndNullValuesAreDecodeDeadLetters) {
