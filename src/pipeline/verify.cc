@@ -1,63 +1,288 @@
-// Counting both sides of the reconciliation: watermarks and committed offsets from
-// Kafka, distinct ids from Cassandra (paged with sluice's CQL client), and the whole
-// dead-letter topic read from its beginning.
+// The accounting behind `sluice verify` (see verify.h): snapshot, wait for the group,
+// then three reads (the dead-letter topic, the `users` rows, the raw records of the
+// snapshot) and a pass over the raw records that places each one.
 #include "pipeline/verify.h"
 
-#include <set>
+#include <fstream>
+#include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
-#include "cql/cql.h"
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
 #include "kafka/kafka.h"
+#include "model/user.h"
+#include "pipeline/decode.h"
+#include "registry/client.h"
 
 namespace sluice::pipeline {
+namespace {
 
-result<verify_report> verify(const verify_settings& s) {
-  verify_report report;
-  auto admin = kafka::admin::create(s.kafka);
-  if (!admin) return admin.err();
-  auto timeout = std::chrono::seconds(15);
-  auto lag = (*admin)->group_lag(s.group_id, kafka::topic(s.source_topic), timeout);
-  if (!lag) return lag.err();
-  for (const auto& p : *lag) {
-    auto marks = (*admin)->query_watermarks(p.partition, timeout);
-    if (!marks) return marks.err();
-    report.produced += marks->high.value() - marks->low.value();
-    auto committed = p.committed.value() < 0 ? marks->low.value() : p.committed.value();
-    report.not_yet_processed += std::max<std::int64_t>(0, marks->high.value() - committed);
+using clock = std::chrono::steady_clock;
+
+/// A source position as one number: partition in the top 20 bits, offset below.
+std::uint64_t position_key(std::int32_t partition, std::int64_t offset) {
+  return (static_cast<std::uint64_t>(partition) << 44) | static_cast<std::uint64_t>(offset);
+}
+
+bool in_snapshot(const std::map<std::int32_t, kafka::offset_span>& spans, std::int32_t partition,
+                 std::int64_t offset) {
+  auto it = spans.find(partition);
+  return it != spans.end() && offset >= it->second.begin && offset < it->second.end;
+}
+
+/// Where the row of an id came from.
+struct row_origin {
+  bool same_topic = false;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::int64_t produced_ms = -1;
+};
+
+struct dead_letter_index {
+  std::unordered_set<std::uint64_t> positions;  // in the snapshot
+  std::map<std::string, std::int64_t> by_rule;
+  std::int64_t duplicates = 0;
+};
+
+void say(const verify_settings& s, const std::string& line) {
+  if (s.progress) s.progress(line);
+}
+
+/// Waits until the group's committed offset reached each span's end; returns the
+/// records still past the committed offsets when it gave up.
+result<std::int64_t> wait_for_group(kafka::admin& admin, const verify_settings& s,
+                                    const std::map<std::int32_t, kafka::offset_span>& spans) {
+  auto deadline = clock::now() + s.timeout;
+  auto next_report = clock::now() + std::chrono::seconds(2);
+  while (true) {
+    auto committed =
+        admin.committed_offsets(s.group_id, kafka::topic(s.source_topic), std::chrono::seconds(15));
+    if (!committed) return committed.err();
+    std::int64_t behind = 0;
+    for (const auto& c : *committed) {
+      auto span = spans.find(c.partition.value());
+      if (span == spans.end() || span->second.end <= span->second.begin) continue;
+      auto at = std::max(c.offset.value(), span->second.begin);
+      behind += std::max<std::int64_t>(0, span->second.end - at);
+    }
+    if (behind == 0 || clock::now() >= deadline) return behind;
+    if (clock::now() >= next_report) {
+      say(s, fmt::format("waiting for group {} to commit past the snapshot: {} offset(s) to go",
+                         s.group_id, behind));
+      next_report = clock::now() + std::chrono::seconds(2);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
+}
 
+result<dead_letter_index> read_dead_letters(
+    const verify_settings& s, const std::map<std::int32_t, kafka::offset_span>& spans) {
+  dead_letter_index index;
+  auto read =
+      kafka::read_topic_to_end(s.kafka, kafka::topic(s.dlq_topic), [&](const kafka::message& m) {
+        if (m.header("sluice.source.topic").value_or("") != s.source_topic) return;
+        std::int32_t partition = 0;
+        std::int64_t offset = 0;
+        try {
+          partition = std::stoi(m.header("sluice.source.partition").value_or("-1"));
+          offset = std::stoll(m.header("sluice.source.offset").value_or("-1"));
+        } catch (const std::exception&) {
+          return;  // not a letter of ours: no position to account for
+        }
+        if (!in_snapshot(spans, partition, offset)) return;
+        if (!index.positions.insert(position_key(partition, offset)).second) {
+          ++index.duplicates;
+          return;
+        }
+        ++index.by_rule[m.header("sluice.rule").value_or("?")];
+      });
+  if (!read) return read.err();
+  return index;
+}
+
+result<std::unordered_map<std::string, row_origin>> read_rows(const verify_settings& s) {
   auto config = s.cassandra;
   config.keyspace = s.keyspace;
   config.timeout = std::chrono::seconds(60);
   auto session = cql::session::connect(config);
   if (!session) return session.err();
-  std::unordered_set<std::string> ids;
+  std::unordered_map<std::string, row_origin> rows;
   cql::query_params params{cql::consistency::local_quorum, {}, 5000, {}};
   while (true) {
-    auto page = (*session)->query_page("SELECT id FROM users", params);
+    auto page = (*session)->query_page(
+        "SELECT id, source_topic, source_partition, source_offset, produced_at FROM users", params);
     if (!page) return page.err();
     for (const auto& row : page->rows) {
-      if (row[0]) ids.insert(*row[0]);
+      if (!row[0]) continue;
+      row_origin origin;
+      origin.same_topic = row[1] && *row[1] == s.source_topic;
+      if (row[2]) origin.partition = cql::read_int(*row[2]);
+      origin.offset = row[3] ? cql::read_bigint(*row[3]) : -1;
+      if (row[4]) origin.produced_ms = cql::read_bigint(*row[4]);
+      rows.emplace(*row[0], origin);
     }
     if (!page->paging_state) break;
     params.paging_state = page->paging_state;
   }
-  report.stored = static_cast<std::int64_t>(ids.size());
+  return rows;
+}
 
-  std::set<std::pair<std::string, std::string>> seen;
-  auto read =
-      kafka::read_topic_to_end(s.kafka, kafka::topic(s.dlq_topic), [&](const kafka::message& m) {
-        if (m.header("sluice.source.topic").value_or("") != s.source_topic) return;
-        auto position = std::pair{m.header("sluice.source.partition").value_or(""),
-                                  m.header("sluice.source.offset").value_or("")};
-        if (!seen.insert(position).second) {
-          ++report.duplicate_dead_letters;
+/// The 16-byte id of a raw record: its key when that is a UUID (the producer's contract),
+/// else the id inside its value (decoded as the processor would).
+class id_reader {
+ public:
+  explicit id_reader(const verify_settings& s)
+      : registry_(registry::client_settings{.url = s.registry_url}),
+        decoder_(
+            [this](int id) -> schema_answer {
+              auto schema = registry_.schema_by_id(id);
+              if (schema) return {std::move(*schema), false, ""};
+              return {std::nullopt, schema.err().code == errc::not_found, schema.err().message};
+            },
+            std::size_t{64} << 20) {}
+
+  result<std::optional<std::string>> id_of(const kafka::message& m) {
+    if (auto key = cql::uuid_value(m.key()); key && *key) return std::optional(**key);
+    auto d = decoder_.decode(m.has_value() ? std::optional(m.value()) : std::nullopt);
+    if (d.unavailable)
+      return make_error(errc::unavailable, "reading a record's id: {}", *d.unavailable);
+    if (d.failure || !d.record.get(model::field::id)) return std::optional<std::string>();
+    auto id = cql::uuid_value(*d.record.get(model::field::id));
+    if (!id || !*id) return std::optional<std::string>();
+    return std::optional(**id);
+  }
+
+ private:
+  registry::client registry_;
+  value_decoder decoder_;
+};
+
+/// Whether `row` holds a later version than the record at (partition, offset, ts):
+/// within one partition by offset; across partitions by the write timestamp's order.
+bool row_is_later(const row_origin& row, std::int32_t partition, std::int64_t offset,
+                  std::int64_t timestamp_ms) {
+  if (row.same_topic && row.partition == partition) return row.offset > offset;
+  return row.produced_ms > timestamp_ms;
+}
+
+}  // namespace
+
+result<std::map<std::int32_t, kafka::offset_span>> manifest_spans(const std::string& path,
+                                                                  std::string& topic) {
+  std::ifstream in(path);
+  if (!in) return make_error(errc::not_found, "manifest {}: cannot be read", path);
+  try {
+    auto j = nlohmann::json::parse(in);
+    topic = j.at("topic").get<std::string>();
+    std::map<std::int32_t, kafka::offset_span> spans;
+    for (const auto& [partition, range] : j.at("partitions").items()) {
+      auto first = range.at("first_offset").get<std::int64_t>();
+      auto last = range.at("last_offset").get<std::int64_t>();
+      if (first < 0 || last < first)
+        return make_error(errc::invalid_argument, "manifest {}: partition {} has offsets {}..{}",
+                          path, partition, first, last);
+      spans[std::stoi(partition)] = {first, last + 1};
+    }
+    return spans;
+  } catch (const std::exception& e) {
+    return make_error(errc::invalid_argument, "manifest {}: not a sluice produce manifest: {}",
+                      path, e.what());
+  }
+}
+
+result<verify_report> verify(const verify_settings& settings) {
+  auto s = settings;
+  verify_report report;
+  auto admin = kafka::admin::create(s.kafka);
+  if (!admin) return admin.err();
+  if (!s.manifest_path.empty()) {
+    auto spans = manifest_spans(s.manifest_path, s.source_topic);
+    if (!spans) return spans.err();
+    report.snapshot = std::move(*spans);
+  } else {
+    auto spans = kafka::current_extent(**admin, kafka::topic(s.source_topic));
+    if (!spans) return spans.err();
+    report.snapshot = std::move(*spans);
+  }
+  auto behind = wait_for_group(**admin, s, report.snapshot);
+  if (!behind) return behind.err();
+  report.not_yet_processed = *behind;
+
+  // The dead letters and the rows are read at once (each waits mostly on a server).
+  result<dead_letter_index> letters = make_error(errc::internal, "not read");
+  std::thread letter_reader([&] { letters = read_dead_letters(s, report.snapshot); });
+  auto rows = read_rows(s);
+  letter_reader.join();
+  if (!letters) return letters.err();
+  if (!rows) return rows.err();
+  say(s, fmt::format("read {} row(s) and {} dead letter(s); reading the raw records", rows->size(),
+                     letters->positions.size()));
+
+  // Rows that name a position in the snapshot, by position: each must be a record.
+  std::unordered_map<std::uint64_t, bool> row_positions;  // -> matched by a record
+  for (const auto& [id, origin] : *rows) {
+    if (origin.same_topic && in_snapshot(report.snapshot, origin.partition, origin.offset))
+      row_positions.emplace(position_key(origin.partition, origin.offset), false);
+  }
+  std::unordered_set<std::uint64_t> letters_seen;
+  id_reader ids(s);
+  std::optional<error> failure;
+  auto note = [&](std::vector<unaccounted_record>& list, const kafka::message& m,
+                  const std::string& id) {
+    if (list.size() < s.examples)
+      list.push_back(
+          {m.partition().value(), m.offset().value(), id.empty() ? "" : cql::uuid_text(id)});
+  };
+  auto read = kafka::read_topic_range(
+      s.kafka, kafka::topic(s.source_topic), report.snapshot, [&](const kafka::message& m) {
+        if (failure) return;
+        ++report.produced;
+        auto partition = m.partition().value();
+        auto offset = m.offset().value();
+        auto position = position_key(partition, offset);
+        bool lettered = letters->positions.count(position) != 0;
+        if (lettered) letters_seen.insert(position);
+        auto row = row_positions.find(position);
+        if (row != row_positions.end()) {
+          row->second = true;
+          if (lettered) {
+            ++report.in_both;
+            auto id = ids.id_of(m);
+            note(report.in_both_records, m, id && *id ? **id : "");
+            return;
+          }
+          ++report.stored;
           return;
         }
-        ++report.dead_by_rule[m.header("sluice.rule").value_or("?")];
+        if (lettered) {
+          ++report.dead_lettered;
+          return;
+        }
+        auto id = ids.id_of(m);
+        if (!id) {
+          failure = id.err();
+          return;
+        }
+        if (*id) {
+          auto found = rows->find(**id);
+          if (found != rows->end() &&
+              row_is_later(found->second, partition, offset, m.timestamp_ms())) {
+            ++report.superseded;
+            return;
+          }
+        }
+        ++report.missing;
+        note(report.missing_records, m, id->value_or(""));
       });
   if (!read) return read.err();
-  report.dead_lettered = static_cast<std::int64_t>(seen.size());
+  if (failure) return *failure;
+  for (const auto& [position, matched] : row_positions) report.unexpected_rows += matched ? 0 : 1;
+  report.unexpected_letters =
+      static_cast<std::int64_t>(letters->positions.size() - letters_seen.size());
+  report.dead_by_rule = std::move(letters->by_rule);
+  report.duplicate_dead_letters = letters->duplicates;
   return report;
 }
 
