@@ -16,7 +16,7 @@ const char* const upsert_user_cql =
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?";
 
 std::int64_t write_timestamp_us(std::int64_t timestamp_ms, std::int64_t offset) {
-  return std::max<std::int64_t>(timestamp_ms, 0) * 1000 + offset % 1000;
+  return std::max<std::int64_t>(timestamp_ms, 0) * 1000 + offset % 1'000'000;
 }
 
 result<std::vector<cql::bound_value>> user_row(const model::user_record& r,

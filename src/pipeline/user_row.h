@@ -20,11 +20,13 @@ namespace sluice::pipeline {
 extern const char* const upsert_user_cql;
 
 /// The Cassandra write timestamp (microseconds) of the row a record becomes: its Kafka
-/// timestamp in milliseconds, with the last three digits of its offset as the
-/// microseconds. A later record of an id (same partition, since the key is the id) wins
-/// over an earlier one whatever order their writes reach Cassandra, as long as record
-/// timestamps do not go backwards; within one millisecond, by offset, except across a
-/// multiple of 1000 (see README, "Which version wins"). A missing timestamp counts as 0.
+/// timestamp in microseconds plus its offset modulo 1,000,000. Within one partition (the
+/// key is the user id, so all versions of an id share one) it grows strictly with the
+/// offset whenever timestamps do not go backwards, so the later record of an id wins over
+/// an earlier one whatever order their writes reach Cassandra, even within one
+/// millisecond. The price: a write time up to one second ahead of the record's timestamp,
+/// and one exception, two versions less than a second apart whose offsets straddle a
+/// multiple of 1,000,000. A missing timestamp counts as 0. See README, "Which version wins".
 std::int64_t write_timestamp_us(std::int64_t timestamp_ms, std::int64_t offset);
 
 /// Where a record came from; stored with the row for lineage.

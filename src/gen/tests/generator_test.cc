@@ -44,14 +44,83 @@ TEST(Generator, RecordDependsOnlyOnSeedAndIndex) {
   EXPECT_EQ(g.make_record(999).record, late_first);
 }
 
-TEST(Generator, SeedOneIndexZeroIsStableAcrossMachines) {
-  // Regression anchor: the derivation uses only integer arithmetic of our own PRNG,
-  // so this value must never change unless the generator deliberately does.
-  generator g({.seed = 1});
-  auto first = g.make_record(0).record;
-  auto again = generator({.seed = 1}).make_record(0).record;
-  EXPECT_EQ(json_of(first), json_of(again));
-  EXPECT_EQ(first.get(model::field::id)->size(), 36u);
+// Regression anchors: the derivation uses only integer arithmetic of our own PRNG (and
+// fmt for formatting), so these literal values are what `sluice gen --seed 42` prints on
+// every machine. They change only when the generator deliberately does; then update
+// them together with tests/integration/gen/test_gen_cli.py.
+TEST(Generator, SeedFortyTwoRecordsAreThePinnedLiteralUsers) {
+  generator g({.seed = 42});
+  EXPECT_EQ(
+      json_of(g.make_record(0).record),
+      R"({"id":"c406f0ff-7c3d-4223-a10b-0d96293f9a44","first_name":"Méabh","last_name":"O'Brien",)"
+      R"("email":"meabh.obrien@example.com","phone":"02-220-9594","gender":"female",)"
+      R"("dob":"1959-03-12","address":"1284 Strand Road, Sligo, Connacht, Ireland",)"
+      R"("postcode":"H73 SMSU","username":"organicelephant948",)"
+      R"("registered_date":"2023-08-20T09:51:49.324Z",)"
+      R"("picture":"https://randomuser.me/api/portraits/women/40.jpg"})");
+  EXPECT_EQ(
+      json_of(g.make_record(1).record),
+      R"({"id":"ef517f5d-5b8c-4333-bf81-e1756dd9571b","first_name":"Oliver","last_name":"Evans",)"
+      R"("email":"oliver.evans@example.com","phone":"048-9147-3686","gender":"male",)"
+      R"("dob":"1942-10-05",)"
+      R"("address":"9850 Victoria Road, Bristol, South West, United Kingdom",)"
+      R"("postcode":"LA7 0NZ","username":"smarttiger215",)"
+      R"("registered_date":"2018-08-05T23:16:03.029Z",)"
+      R"("picture":"https://randomuser.me/api/portraits/men/56.jpg"})");
+  EXPECT_EQ(
+      json_of(g.make_record(2).record),
+      R"({"id":"e9330f3d-9172-4014-ba36-e488dd8dd016","first_name":"Emma","last_name":"Fortin",)"
+      R"("email":"emma.fortin@example.com","phone":"001-230-9973","gender":"female",)"
+      R"("dob":"1993-06-10",)"
+      R"("address":"1 Rue Sainte-Catherine, Regina, Saskatchewan, Canada",)"
+      R"("postcode":"J2N 9L2","username":"yellowgoose779",)"
+      R"("registered_date":"2021-03-16T18:49:17.146Z",)"
+      R"("picture":"https://randomuser.me/api/portraits/women/47.jpg"})");
+  EXPECT_EQ(json_of(generator({.seed = 1}).make_record(0).record),
+            R"({"id":"d0b09e0e-b270-458b-bbba-6fb970a27375","first_name":"Élodie",)"
+            R"("last_name":"Tremblay","email":"elodie.tremblay@example.com",)"
+            R"("phone":"699-478-1922","gender":"female","dob":"1992-08-24",)"
+            R"("address":"2534 Main Street, Vancouver, British Columbia, Canada",)"
+            R"("postcode":"M3B 2J0","username":"goldenpeacock808",)"
+            R"("registered_date":"2018-04-13T13:21:21.666Z",)"
+            R"("picture":"https://randomuser.me/api/portraits/women/33.jpg"})");
+}
+
+// The full randomuser profile behind record 0 (what the API serves, minus the login salt
+// and hashes, which fill_login_hashes derives separately).
+TEST(Generator, SeedFortyTwoFullProfileIsThePinnedRandomuserUser) {
+  generator g({.seed = 42});
+  auto p = g.make_profile(0);
+  EXPECT_EQ(p.gender, "female");
+  EXPECT_EQ(p.name.title, "Ms");
+  EXPECT_EQ(p.name.first, "Méabh");
+  EXPECT_EQ(p.name.last, "O'Brien");
+  EXPECT_EQ(p.location.street_number, 1284);
+  EXPECT_EQ(p.location.street_name, "Strand Road");
+  EXPECT_EQ(p.location.city, "Sligo");
+  EXPECT_EQ(p.location.state, "Connacht");
+  EXPECT_EQ(p.location.country, "Ireland");
+  EXPECT_EQ(p.location.postcode, "H73 SMSU");
+  EXPECT_EQ(p.location.latitude, "-83.2060");
+  EXPECT_EQ(p.location.longitude, "-90.0929");
+  EXPECT_EQ(p.location.timezone_offset, "+5:30");
+  EXPECT_EQ(p.location.timezone_description, "Bombay, Calcutta, Madras, New Delhi");
+  EXPECT_EQ(p.email, "meabh.obrien@example.com");
+  EXPECT_EQ(p.login.uuid, "c406f0ff-7c3d-4223-a10b-0d96293f9a44");
+  EXPECT_EQ(p.login.username, "organicelephant948");
+  EXPECT_EQ(p.login.password, "monkey");
+  EXPECT_EQ(p.dob_date, "1959-03-12T20:33:42.976Z");
+  EXPECT_EQ(p.dob_age, 66);
+  EXPECT_EQ(p.registered_date, "2023-08-20T09:51:49.324Z");
+  EXPECT_EQ(p.registered_age, 2);
+  EXPECT_EQ(p.phone, "02-220-9594");
+  EXPECT_EQ(p.cell, "083-825-7522");
+  EXPECT_EQ(p.id_name, "PPS");
+  EXPECT_EQ(p.id_value, "1004294F");
+  EXPECT_EQ(p.picture_large, "https://randomuser.me/api/portraits/women/40.jpg");
+  EXPECT_EQ(p.picture_medium, "https://randomuser.me/api/portraits/med/women/40.jpg");
+  EXPECT_EQ(p.picture_thumbnail, "https://randomuser.me/api/portraits/thumb/women/40.jpg");
+  EXPECT_EQ(p.nat, "IE");
 }
 
 TEST(Generator, RecordPathMatchesTheFullProfileMapping) {

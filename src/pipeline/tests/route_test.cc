@@ -6,6 +6,7 @@
 #include "gen/generator.h"
 #include "model/json.h"
 #include "pipeline/route.h"
+#include "pipeline/user_row.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -122,6 +123,16 @@ TEST_F(Route, DeadLetterHeadersNameTheRuleAndTheSourceRecord) {
   EXPECT_EQ(value_of("sluice.source.offset"), "1234");
   EXPECT_EQ(value_of("sluice.schema.id"), "17");
   EXPECT_EQ(value_of("sluice.contract.version"), "3");
+}
+
+TEST(WriteTimestamp, LaterOffsetWinsWithinOneMillisecondAcrossAMultipleOfAThousand) {
+  const std::int64_t ms = 1700000000123;
+  EXPECT_LT(write_timestamp_us(ms, 999), write_timestamp_us(ms, 1000));
+  EXPECT_LT(write_timestamp_us(ms, 1000), write_timestamp_us(ms, 1001));
+  // A later millisecond wins over any earlier offset of the same block of a million.
+  EXPECT_LT(write_timestamp_us(ms, 999'998), write_timestamp_us(ms + 1000, 999'999));
+  EXPECT_EQ(write_timestamp_us(ms, 42), ms * 1000 + 42);
+  EXPECT_EQ(write_timestamp_us(-1, 7), 7);  // no timestamp
 }
 
 }  // namespace
