@@ -52,6 +52,9 @@ int run_process(process_options opts) {
   require_range("--max-in-flight", s.max_in_flight, 1, 100000);
   require_range("--cassandra-batch", s.cassandra_batch, 1, 1000);
   require_range("--cassandra-window", s.cassandra_window, 1, 32000);
+  require_range("--cassandra-batch-bytes", s.cassandra_batch_bytes, 1024, 64 << 20);
+  if (s.dlq_max_bytes != 0)
+    require_range("--dlq-max-bytes", s.dlq_max_bytes, 4096, 1 << 30, " (0: the topic's limit)");
   require_range("--session-timeout-ms", opts.session_timeout_ms, 6000, 300000,
                 " (the broker's group limits)");
   s.session_timeout = std::chrono::milliseconds(opts.session_timeout_ms);
@@ -88,6 +91,12 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
                   "concurrent Cassandra requests");
   cmd->add_option("--cassandra-batch", o->settings.cassandra_batch,
                   "rows owned by one node sent as one unlogged batch (1: row by row)");
+  cmd->add_option("--cassandra-batch-bytes", o->settings.cassandra_batch_bytes,
+                  "bytes of row values per batch (Cassandra refuses batches past 50 KiB by "
+                  "default; a refused batch is split)");
+  cmd->add_option("--dlq-max-bytes", o->settings.dlq_max_bytes,
+                  "size a dead letter must fit (0: the dead-letter topic's max.message.bytes); "
+                  "larger letters are cut, with headers saying so");
   cmd->add_option("--cassandra-linger-ms", o->cassandra_linger_ms,
                   "how long a row may wait for others of its node to share a request");
   cmd->add_option("--fetch-wait-ms", o->fetch_wait_ms,

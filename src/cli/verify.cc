@@ -30,7 +30,8 @@ nlohmann::json records_json(const std::vector<pipeline::unaccounted_record>& rec
 void print_records(const char* what, const std::vector<pipeline::unaccounted_record>& records,
                    std::int64_t total) {
   for (const auto& r : records)
-    fmt::print("  {}: partition {} offset {} id {}\n", what, r.partition, r.offset, r.id.empty() ? "(none)" : r.id);
+    fmt::print("  {}: partition {} offset {} id {}\n", what, r.partition, r.offset,
+               r.id.empty() ? "(none)" : r.id);
   if (total > static_cast<std::int64_t>(records.size()))
     fmt::print("  ... and {} more\n", total - static_cast<std::int64_t>(records.size()));
 }
