@@ -104,7 +104,7 @@ TEST(RulesLoader, MissingRangeBoundIsRejected) {
 TEST(RulesLoader, ContractFileLoadsWithItsVersionAndEveryRule) {
   auto rules = rule_set::load(std::string(SLUICE_SOURCE_DIR) + "/contract/rules.yaml");
   EXPECT_EQ(rules.contract(), "sluice.v1.User");
-  EXPECT_EQ(rules.version(), 1);
+  EXPECT_EQ(rules.version(), 2);
   auto ids = rules.rule_ids();
   EXPECT_NE(std::find(ids.begin(), ids.end(), "registered_date.not_future"), ids.end());
   EXPECT_GE(ids.size(), 25u);
