@@ -30,6 +30,7 @@ struct process_options {
   int commit_interval_ms = 500;
   int cassandra_linger_ms = 2;
   int fetch_wait_ms = 5;
+  int drain_timeout_ms = 30000;
 };
 
 /// Refuses a flag value outside [low, high], naming the flag, the value and the range.
@@ -64,6 +65,8 @@ int run_process(process_options opts) {
   s.cassandra_linger = std::chrono::milliseconds(opts.cassandra_linger_ms);
   require_range("--fetch-wait-ms", opts.fetch_wait_ms, 0, 1000);
   s.fetch_wait = std::chrono::milliseconds(opts.fetch_wait_ms);
+  require_range("--drain-timeout-ms", opts.drain_timeout_ms, 0, 600000);
+  s.drain_timeout = std::chrono::milliseconds(opts.drain_timeout_ms);
   s.idle_exit = std::chrono::milliseconds(static_cast<long>(opts.idle_exit_seconds * 1000));
 
   const auto& stop = stop_on_signals("process");
@@ -107,6 +110,9 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
                   "group session timeout: how soon a dead instance's partitions move on");
   cmd->add_option("--commit-interval-ms", o->commit_interval_ms,
                   "at most this long between offset commits while busy (0: every batch)");
+  cmd->add_option("--drain-timeout-ms", o->drain_timeout_ms,
+                  "on revoke and stop, how long to wait for in-flight writes (then they are "
+                  "re-read by the next owner)");
   cmd->add_option("--metrics-port", o->metrics_port, "port for /metrics and /health (0: off)");
   cmd->add_flag("--stop-at-end", o->settings.stop_at_end,
                 "exit once the topic is drained (for batch runs and tests)");

@@ -6,141 +6,15 @@
 // dropped; while max_in_flight records wait, fetching pauses.
 #include "pipeline/process.h"
 
-#include <algorithm>
-#include <condition_variable>
-#include <deque>
-#include <map>
-#include <mutex>
-#include <thread>
-
-#include "base/error.h"
-#include "base/log.h"
-#include "cql/cql.h"
-#include "cql/protocol.h"
-#include "kafka/kafka.h"
-#include "pipeline/decode.h"
-#include "pipeline/offset_tracker.h"
-#include "pipeline/process_state.h"
-#include "pipeline/route.h"
-#include "pipeline/user_row.h"
-#include "registry/client.h"
-#include "rules/rules.h"
+#include "pipeline/processor.h"
 
 namespace sluice::pipeline {
 namespace {
-
 using process_detail::clock;
-using process_detail::completion_queue;
 using process_detail::dead_letter_write;
-using process_detail::processor_metrics;
+using process_detail::processor;
 using process_detail::row_write;
-
-/// Seconds from a Kafka record timestamp (ms since the epoch) to `now`.
-double seconds_since(std::int64_t record_ms, std::chrono::system_clock::time_point now) {
-  auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
-  return static_cast<double>(now_ms.count() - record_ms) / 1000.0;
-}
-
-class processor {
- public:
-  processor(const process_settings& s, const std::atomic<bool>& stop, web::metrics_registry& m)
-      : settings_(s),
-        stop_(stop),
-        metrics_(m),
-        log_(log::get("process")),
-        rules_(rules::rule_set::load(s.rules_file)),
-        registry_(registry::client_settings{.url = s.registry_url}),
-        decoder_([this](int id) { return fetch_schema(id); }, s.max_value_bytes) {}
-
-  int run();
-
- private:
-  schema_answer fetch_schema(int id) {
-    auto schema = registry_.schema_by_id(id);
-    if (schema) return {std::move(*schema), false, ""};
-    // Only the registry's definite "no such id" is a fault of the data.
-    return {std::nullopt, schema.err().code == errc::not_found, schema.err().message};
-  }
-  void connect();
-  std::size_t dead_letter_limit();
-  void on_rebalance(kafka::rebalance_kind kind, const std::vector<kafka::topic_partition>& parts);
-  /// Routes a polled record to its sink. False when a dependency failed before a verdict
-  /// (the registry): the record is not dispatched, and the caller holds it for later.
-  bool dispatch(kafka::message& m);
-  /// Holds `m` (and everything after it) until the dependency may answer again.
-  void hold(kafka::message m, const std::string& why);
-  bool owns(std::int32_t partition) const { return tracker_.partitions().count(partition) != 0; }
-  void send_rows();
-  /// Takes the next request's rows off the front of rows_waiting_: rows of one node, at
-  /// most cassandra_batch rows and cassandra_batch_bytes bytes, one version of an id.
-  std::vector<std::unique_ptr<row_write>> next_request(clock::time_point now);
-  /// A request Cassandra failed: split a refused batch, dead-letter a refused row
-  /// (store.rejected), retry the rest with backoff.
-  void on_write_failure(std::vector<std::unique_ptr<row_write>> writes, const error& failure);
-  void dead_letter_row(std::unique_ptr<row_write> w, const error& failure);
-  /// Whether the first waiting row should go now: its retry is due, or a full request is
-  /// waiting, or it has lingered long enough.
-  bool request_ready(clock::time_point now) const;
-  void send_dead_letter(std::unique_ptr<dead_letter_write> letter);
-  void on_dead_letter_report(const kafka::delivery_report& r);
-  /// Acknowledgements, failures and due retries; waits up to `wait` for an answer.
-  void service_sinks(std::chrono::milliseconds wait);
-  void acknowledge(std::int32_t partition, std::int64_t offset);
-  std::chrono::milliseconds backoff_for(int attempt) const;
-  void log_retry(const std::string& what, int attempt);
-  /// Serves the sinks until no record of `partitions` (all when empty) is in flight, or
-  /// `limit` passes. True when drained.
-  bool drain(const std::vector<kafka::topic_partition>& partitions, std::chrono::seconds limit);
-  std::size_t in_flight_of(const std::vector<kafka::topic_partition>& partitions) const;
-  void commit(bool only_revoked = false, const std::vector<kafka::topic_partition>& which = {},
-              bool async = false);
-  /// While busy, commits asynchronously once commit_interval has passed; with `now`
-  /// (idle) commits synchronously.
-  void commit_if_due(bool now = false);
-  /// Polls the consumer while the sinks are full: keeps group membership and serves
-  /// rebalances, pauses fetching, and keeps any record that still arrives for later (a
-  /// record polled and dropped would be skipped by the next commit).
-  void poll_while_waiting();
-  void resume_fetching();
-  /// Moves each idle partition's committable offset up to the consumer's position, past
-  /// transaction markers and compacted gaps that no record's offset reaches.
-  void advance_idle_partitions();
-  bool drained_group();
-  void check_producer();
-  void watch_lag(std::stop_token stop);
-
-  const process_settings& settings_;
-  const std::atomic<bool>& stop_;
-  processor_metrics metrics_;
-  std::shared_ptr<spdlog::logger> log_;
-  rules::rule_set rules_;
-  registry::client registry_;
-  value_decoder decoder_;
-  // The bookkeeping comes before the clients: members are destroyed in reverse order, and
-  // the CQL session's and the producer's callbacks write into it until they are gone.
-  offset_tracker tracker_;
-  completion_queue completions_;
-  std::deque<std::unique_ptr<row_write>> rows_waiting_;             // for a window slot or a retry
-  std::deque<std::unique_ptr<dead_letter_write>> letters_waiting_;  // retries
-  std::size_t requests_in_cassandra_ = 0;                           // rows or batches
-  std::size_t in_flight_ = 0;           // dispatched, not yet acknowledged
-  std::deque<kafka::message> stashed_;  // polled but not dispatched yet (full, or held)
-  clock::time_point held_until_{};      // a dependency failed: dispatch nothing before
-  int hold_attempt_ = 0;
-  bool paused_ = false;
-  bool assignment_changed_ = false;  // since the last pause: the new partitions fetch
-  clock::time_point next_commit_{};
-  clock::time_point last_retry_log_{};
-  std::map<std::int32_t, std::int64_t> last_committed_;  // what the group has from us
-  std::vector<std::string> violated_;
-  std::size_t dlq_max_bytes_ = 0;
-  std::unique_ptr<kafka::consumer> consumer_;
-  std::unique_ptr<kafka::producer> producer_;
-  std::unique_ptr<cql::session> cassandra_;
-  std::unique_ptr<kafka::admin> admin_;  // for drained_group()
-  std::optional<cql::prepared> upsert_;
-  std::jthread lag_watcher_;
-};
+}  // namespace
 
 std::chrono::milliseconds processor::backoff_for(int attempt) const {
   return std::min<std::chrono::milliseconds>(
@@ -239,8 +113,9 @@ void processor::on_rebalance(kafka::rebalance_kind kind,
   if (kind == kafka::rebalance_kind::revoked) {
     // Let the sinks finish what they hold of these partitions, then hand the next owner
     // an offset past all of it.
-    if (!drain(parts, std::chrono::seconds(30)))
-      log_->warn("revoke: records still in flight after 30 s; the next owner re-reads them");
+    if (!drain(parts, settings_.drain_timeout))
+      log_->warn("revoke: records still in flight after {} ms; the next owner re-reads them",
+                 settings_.drain_timeout.count());
     commit(true, parts);
   }
   for (const auto& p : parts) {
@@ -310,233 +185,6 @@ void processor::hold(kafka::message m, const std::string& why) {
   stashed_.push_front(std::move(m));  // first again: a partition's order is kept
 }
 
-std::vector<std::unique_ptr<row_write>> processor::next_request(clock::time_point now) {
-  // What is waiting goes out together when it belongs to one node: an unlogged batch of
-  // rows with the same owner costs Cassandra one request instead of many. A batch never
-  // holds two versions of one id: their writes then reach Cassandra as separate
-  // requests, each with its record's write timestamp, and the later record wins.
-  std::vector<std::unique_ptr<row_write>> group;
-  std::size_t bytes = 0;
-  const auto owner = rows_waiting_.front()->owner;
-  auto fits = [&](const row_write& next) {
-    if (group.empty()) return true;
-    if (group.front()->alone || next.alone || next.due > now || next.owner != owner) return false;
-    if (group.size() >= settings_.cassandra_batch) return false;
-    if (bytes + next.bytes > settings_.cassandra_batch_bytes) return false;
-    return std::none_of(group.begin(), group.end(),
-                        [&](const auto& w) { return w->row[0] == next.row[0]; });
-  };
-  while (!rows_waiting_.empty() && fits(*rows_waiting_.front())) {
-    bytes += rows_waiting_.front()->bytes;
-    group.push_back(std::move(rows_waiting_.front()));
-    rows_waiting_.pop_front();
-  }
-  return group;
-}
-
-void processor::send_rows() {
-  auto now = clock::now();
-  while (requests_in_cassandra_ < settings_.cassandra_window && !rows_waiting_.empty() &&
-         request_ready(now)) {
-    auto group = std::make_shared<std::vector<std::unique_ptr<row_write>>>(next_request(now));
-    ++requests_in_cassandra_;
-    metrics_.cassandra_requests.inc();
-    auto* queue = &completions_;
-    auto done = [queue, group](result<cql::rows_result> r) {
-      std::optional<error> failure;
-      if (!r) failure = r.err();
-      queue->push({std::move(*group), std::move(failure)});
-    };
-    // The session encodes the values before returning, so each row is lent to the
-    // request (moved, not copied) and moved back for a possible retry. Through `members`:
-    // the answer may already be moving `group` on the I/O thread.
-    if (group->size() == 1) {
-      cassandra_->execute_async(*upsert_, group->front()->row, std::move(done),
-                                {.idempotent = true});  // fixed values: safe to apply twice
-    } else {
-      std::vector<row_write*> members;
-      std::vector<std::vector<cql::bound_value>> rows;
-      members.reserve(group->size());
-      rows.reserve(group->size());
-      for (const auto& w : *group) {
-        members.push_back(w.get());
-        rows.push_back(std::move(w->row));
-      }
-      cassandra_->execute_batch_async(*upsert_, rows, std::move(done), {.idempotent = true});
-      for (std::size_t i = 0; i < members.size(); ++i) members[i]->row = std::move(rows[i]);
-    }
-  }
-}
-
-void processor::on_write_failure(std::vector<std::unique_ptr<row_write>> writes,
-                                 const error& failure) {
-  std::erase_if(writes, [&](const auto& w) { return !owns(w->partition); });  // revoked
-  if (writes.empty()) return;
-  // Invalid (0x2200) is Cassandra refusing the request itself, for good: a batch past its
-  // size limit, or a value it cannot store. Any other failure (timeouts, unavailable,
-  // overloaded, a lost connection) is the store's, and is retried.
-  bool refused = failure.code == errc::server &&
-                 cql::error_kind(failure.detail) == cql::server_error_kind::invalid;
-  if (refused && writes.size() > 1) {
-    log_->warn("Cassandra refused a batch of {} row(s) ({}); sending each row alone", writes.size(),
-               failure.message);
-    for (auto it = writes.rbegin(); it != writes.rend(); ++it) {
-      (*it)->alone = true;
-      rows_waiting_.push_front(std::move(*it));
-    }
-    return;
-  }
-  if (refused) {
-    dead_letter_row(std::move(writes.front()), failure);
-    return;
-  }
-  log_retry(fmt::format("Cassandra write of {} row(s) failed: {}", writes.size(), failure.message),
-            writes.front()->attempt);
-  for (auto& w : writes) {
-    w->due = clock::now() + backoff_for(w->attempt++);
-    rows_waiting_.push_back(std::move(w));
-  }
-}
-
-void processor::dead_letter_row(std::unique_ptr<row_write> w, const error& failure) {
-  log_->warn(
-      "Cassandra refused the row of {}[{}]@{} for good: {}; dead-lettered as "
-      "store.rejected",
-      settings_.source_topic, w->partition, w->offset, failure.message);
-  metrics_.invalid("store.rejected").inc();
-  record_view view{settings_.source_topic, w->partition, w->offset, w->timestamp_ms, w->value};
-  dead_letter why{"store.rejected", "", failure.message, schema_id_of(w->value)};
-  auto letter = std::make_unique<dead_letter_write>();
-  letter->partition = w->partition;
-  letter->offset = w->offset;
-  letter->headers = dead_letter_headers(view, why, rules_.version());
-  letter->key = std::move(w->key);
-  letter->value = std::move(w->value);
-  send_dead_letter(std::move(letter));
-}
-
-bool processor::request_ready(clock::time_point now) const {
-  const auto& front = *rows_waiting_.front();
-  if (front.due > now) return false;  // a retry, backing off
-  return front.attempt > 0 || rows_waiting_.size() >= settings_.cassandra_batch ||
-         now - front.read >= settings_.cassandra_linger;
-}
-
-namespace {
-bool too_large(const error& e) {
-  return e.message.find("MSG_SIZE_TOO_LARGE") != std::string::npos;
-}
-}  // namespace
-
-void processor::send_dead_letter(std::unique_ptr<dead_letter_write> letter) {
-  if (!letter->max_bytes) letter->max_bytes = dlq_max_bytes_;
-  if (fit_dead_letter(letter->key, letter->value, letter->headers, letter->max_bytes)) {
-    metrics_.truncated_letters.inc();
-    log_->warn("dead letter of {}[{}]@{} cut to {} bytes to fit {}'s limit of {} bytes",
-               settings_.source_topic, letter->partition, letter->offset, letter->value.size(),
-               settings_.dlq_topic, letter->max_bytes);
-  }
-  kafka::outgoing_record out{kafka::topic(settings_.dlq_topic),
-                             std::nullopt,
-                             letter->key,
-                             letter->value,
-                             letter->headers,
-                             letter.get()};
-  while (true) {
-    auto r = producer_->produce(out);
-    if (r) {
-      (void)letter.release();  // owned by the delivery report now
-      return;
-    }
-    if (too_large(r.err())) {  // the limit learnt at start was too high: halve it
-      letter->max_bytes /= 2;
-      send_dead_letter(std::move(letter));
-      return;
-    }
-    if (r.err().code != errc::unavailable) {
-      letter->due = clock::now() + backoff_for(letter->attempt);
-      log_retry(
-          fmt::format("dead-letter produce to {} failed: {}", settings_.dlq_topic, r.err().message),
-          letter->attempt++);
-      letters_waiting_.push_back(std::move(letter));
-      return;
-    }
-    producer_->poll(std::chrono::milliseconds(10));  // local queue full
-  }
-}
-
-void processor::on_dead_letter_report(const kafka::delivery_report& r) {
-  std::unique_ptr<dead_letter_write> letter(static_cast<dead_letter_write*>(r.opaque));
-  if (!letter) return;
-  if (!owns(letter->partition)) return;  // revoked meanwhile: its next owner sends it
-  if (r.failure && too_large(*r.failure) && letter->max_bytes > 1024) {
-    letter->max_bytes /= 2;  // the broker's limit is lower than the topic said
-    letters_waiting_.push_back(std::move(letter));
-    return;
-  }
-  if (r.failure) {
-    letter->due = clock::now() + backoff_for(letter->attempt);
-    log_retry(fmt::format("dead-letter topic {} did not take a record: {}", settings_.dlq_topic,
-                          r.failure->message),
-              letter->attempt++);
-    letters_waiting_.push_back(std::move(letter));
-    return;
-  }
-  metrics_.dead_lettered.inc();
-  acknowledge(letter->partition, letter->offset);
-}
-
-void processor::check_producer() {
-  // A fatal error of the idempotent producer leaves it unusable: letters would wait
-  // forever. Exit with the reason instead; nothing unacknowledged was committed, so the
-  // restarted processor re-reads it.
-  if (auto fatal = producer_->fatal())
-    throw fatal_error(fmt::format("dead-letter producer: {}", fatal->message));
-}
-
-void processor::acknowledge(std::int32_t partition, std::int64_t offset) {
-  auto& partitions = tracker_.partitions();
-  if (partitions.find(partition) == partitions.end()) return;  // revoked meanwhile
-  if (tracker_.partition(partition).acknowledged(offset)) --in_flight_;
-}
-
-void processor::service_sinks(std::chrono::milliseconds wait) {
-  producer_->poll(std::chrono::milliseconds(0));
-  check_producer();
-  auto completed = completions_.take(wait);
-  // Taken after the wait: the answers are acknowledged now, not when the wait began.
-  auto acknowledged = clock::now();
-  auto wall = std::chrono::system_clock::now();
-  for (auto& done : completed) {
-    --requests_in_cassandra_;
-    if (done.failure) {
-      on_write_failure(std::move(done.writes), *done.failure);
-      continue;
-    }
-    for (auto& w : done.writes) {
-      metrics_.written.inc();
-      if (w->timestamp_ms >= 0) metrics_.latency.observe(seconds_since(w->timestamp_ms, wall));
-      metrics_.store_latency.observe(std::chrono::duration<double>(acknowledged - w->read).count());
-      acknowledge(w->partition, w->offset);
-    }
-  }
-  auto now = clock::now();
-  for (std::size_t n = letters_waiting_.size(); n > 0; --n) {
-    auto letter = std::move(letters_waiting_.front());
-    letters_waiting_.pop_front();
-    if (!owns(letter->partition)) continue;  // revoked: its next owner sends it
-    if (letter->due <= now) {
-      send_dead_letter(std::move(letter));
-    } else {
-      letters_waiting_.push_back(std::move(letter));
-    }
-  }
-  // A retried row waits at the front until due; the ones behind it wait with it, which
-  // is what pausing on a failing sink means.
-  send_rows();
-  metrics_.in_flight.set(static_cast<double>(in_flight_));
-}
-
 std::size_t processor::in_flight_of(const std::vector<kafka::topic_partition>& partitions) const {
   if (partitions.empty()) return in_flight_;
   std::size_t n = 0;
@@ -548,7 +196,7 @@ std::size_t processor::in_flight_of(const std::vector<kafka::topic_partition>& p
 }
 
 bool processor::drain(const std::vector<kafka::topic_partition>& partitions,
-                      std::chrono::seconds limit) {
+                      std::chrono::milliseconds limit) {
   auto until = clock::now() + limit;
   while (in_flight_of(partitions) > 0 && clock::now() < until)
     service_sinks(std::chrono::milliseconds(10));
@@ -722,7 +370,7 @@ int processor::run() {
       break;
   }
   // Graceful stop: finish what is in flight, commit it, leave the group.
-  if (!drain({}, std::chrono::seconds(30)))
+  if (!drain({}, settings_.drain_timeout))
     log_->warn("stopping with {} record(s) unacknowledged; they will be re-read", in_flight_);
   commit();
   lag_watcher_ = {};  // stop and join
@@ -738,8 +386,6 @@ int processor::run() {
       metrics_.store_latency.quantile(0.99) * 1e3);
   return 0;
 }
-
-}  // namespace
 
 int run_processor(const process_settings& settings, const std::atomic<bool>& stop,
                   web::metrics_registry& metrics) {

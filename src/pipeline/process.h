@@ -57,6 +57,9 @@ struct process_settings {
   std::chrono::milliseconds lag_interval{5000};      // how often the lag gauge refreshes
   std::chrono::milliseconds commit_interval{500};    // at most this long between commits
                                                      // while busy (a crash re-reads more)
+  // How long a revoke or a stop waits for the sinks to acknowledge what is in flight;
+  // what is still unacknowledged then is re-read by the next owner (never committed).
+  std::chrono::milliseconds drain_timeout{30000};
   bool stop_at_end = false;                // exit once every assigned partition is drained
   std::chrono::milliseconds idle_exit{0};  // with stop_at_end: idle time that means "drained"
 };
