@@ -51,6 +51,23 @@ TEST(KafkaAdmin, CreatedTopicHasRequestedPartitionsAndSecondCreateIsIdempotent) 
   EXPECT_NE(again.err().message.find(t.str()), std::string::npos) << again.err().message;
 }
 
+TEST(KafkaAdmin, TopicConfigReadsTheTopicsOwnValueAndTheBrokerDefault) {
+  auto adm = make_admin();
+  topic t(unique("sluice.it.config"));
+  ASSERT_TRUE(adm->create_topics({{t, 1, 1, {{"max.message.bytes", "2097152"}}}}, false, 15s));
+  auto own = adm->topic_config(t, "max.message.bytes", 10s);
+  ASSERT_TRUE(own) << own.err().message;
+  EXPECT_EQ(*own, "2097152");
+  auto inherited = adm->topic_config(t, "cleanup.policy", 10s);
+  ASSERT_TRUE(inherited) << inherited.err().message;
+  EXPECT_EQ(*inherited, "delete");
+  auto unknown = adm->topic_config(t, "no.such.entry", 10s);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.err().code, errc::not_found);
+  auto missing = adm->topic_config(topic(unique("sluice.it.missing")), "cleanup.policy", 10s);
+  ASSERT_FALSE(missing);
+}
+
 TEST(KafkaAdmin, InvalidTopicConfigIsRefusedNamingTheTopic) {
   auto adm = make_admin();
   topic t(unique("sluice.it.badcfg"));

@@ -200,6 +200,9 @@ TEST(RegistryServer, RegistersChecksCompatibilityAndKeepsIdsAcrossRestart) {
   auto count = (*adm)->partition_count(kafka::topic(topic), 10s);
   ASSERT_TRUE(count) << count.err().message;
   EXPECT_EQ(*count, 1);
+  auto policy = (*adm)->topic_config(kafka::topic(topic), "cleanup.policy", 10s);
+  ASSERT_TRUE(policy) << policy.err().message;
+  EXPECT_EQ(*policy, "compact");
 }
 
 TEST(RegistryStore, StateIsRebuiltFromTheTopicByANewInstance) {

@@ -84,12 +84,21 @@ def test_users_table_has_the_typed_columns_of_the_contract() -> None:
     assert types["source_offset"] == "bigint"
 
 
+def pids(sluice_bin: Path) -> dict[str, int]:
+    status = json.loads(run(sluice_bin, "status", "--output", "json").stdout)
+    return {c["name"]: c["pid"] for c in status if c["running"]}
+
+
 def test_second_up_finds_everything_running_and_changes_nothing(sluice_bin: Path) -> None:
+    before = pids(sluice_bin)
     result = run(sluice_bin, "up")
     assert result.returncode == 0, result.stderr
     assert "kafka already running" in result.stderr
     assert "cassandra already running" in result.stderr
     assert "created topic" not in result.stderr
+    # The very same processes: nothing was restarted, nothing started twice.
+    assert pids(sluice_bin) == before
+    assert {"postgres", "kafka", "cassandra", "registry"} <= before.keys()
 
 
 def test_status_reports_each_engine_running_with_pid_and_memory(sluice_bin: Path) -> None:
