@@ -22,7 +22,7 @@ from tests.e2e.helpers import (
     verify,
 )
 from tests.endpoints import SLUICE_FLAGS
-from tests.stack_control import take_down_for
+from tests.stack_control import start_stack, stop_component, take_down_for
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -44,6 +44,12 @@ def wait_for_metric(port: int, name: str, above: float, timeout_s: float) -> flo
         time.sleep(0.5)
         value = metric(port, name)
     return value
+
+
+def partition_lags(port: int) -> dict[str, float]:
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    found = re.findall(r'^sluice_process_partition_lag\{partition="(\d+)"\} (\S+)$', text, re.M)
+    return {partition: float(value) for partition, value in found}
 
 
 def wait_until_verified(sluice: Path, lane: Lane, timeout_s: float) -> dict:
@@ -138,6 +144,58 @@ def test_instances_sharing_the_group_with_one_killed_lose_and_duplicate_nothing(
         assert report["ok"], report
         assert all(p.poll() is None for p in processors[1:]), "a survivor exited"
         assert all(stop(p) == 0 for p in processors[1:])
+    finally:
+        for p in processors:
+            if p.poll() is None:
+                p.kill()
+    assert report["produced"] == len(users)
+    assert_exactly_once(lane, users)
+
+
+def test_partitions_paused_during_an_outage_resume_after_a_rebalance_onto_the_survivor(
+    sluice_bin: Path, lane: Lane
+) -> None:
+    users = generate(sluice_bin, seed=1207, count=20_000, bad_ratio=0.05)
+    produce_json(lane.raw, users)
+    ports = [free_port(), free_port()]
+    processors = [
+        subprocess.Popen(
+            [
+                *process_command(sluice_bin, lane, metrics_port=port),
+                "--max-in-flight",
+                "50",
+                "--session-timeout-ms",
+                "6000",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        for port in ports:  # both own partitions and have written some of them
+            assert wait_for_metric(port, "sluice_process_written_total", 100, 60), port
+        stop_component(sluice_bin, "cassandra")
+        try:
+            # Both fill their 50 records in flight and pause fetching.
+            for port in ports:
+                assert wait_for_metric(port, "sluice_process_in_flight", 49, 60), port
+            processors[0].send_signal(signal.SIGKILL)
+            processors[0].wait(30)
+            # The survivor takes the dead member's partitions (after the 6 s session
+            # timeout) while its own are paused.
+            time.sleep(15)
+        finally:
+            start_stack(sluice_bin)
+        report = wait_until_verified(sluice_bin, lane, timeout_s=240)
+        assert report["ok"], report
+        deadline = time.monotonic() + 30  # the lag gauges refresh every 5 s
+        lags = partition_lags(ports[1])
+        while set(lags.values()) != {0.0} and time.monotonic() < deadline:
+            time.sleep(1)
+            lags = partition_lags(ports[1])
+        assert len(lags) == 6 and set(lags.values()) == {0.0}, lags
+        assert processors[1].poll() is None and stop(processors[1]) == 0
     finally:
         for p in processors:
             if p.poll() is None:
