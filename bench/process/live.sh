@@ -66,6 +66,34 @@ slow_seconds() {  # slow_seconds FILE LIMIT_MS -> the worst one-second p99 and h
       printf "worst second p99 <= %s ms, %d of %d seconds over %d ms\n",
         (worst >= 1e9) ? "inf" : worst, slow, seconds, limit }' "$1"
 }
+# Drain runs: RECORDS Avro records preloaded on a fresh topic, one processor drains them.
+sustained_run() {  # sustained_run RUN -> "rate peak_rss_mb" (RECORDS records)
+  local name="$STAMP-$1" keyspace="bench_${STAMP}_$1" port
+  port=$(free_port)
+  new_keyspace "$keyspace"
+  new_topic "bench.process.$name.raw" 6
+  new_topic "bench.process.$name.dlq" 3
+  "$SLUICE" produce --bootstrap "$BOOTSTRAP" --topic "bench.process.$name.raw" --format avro \
+    --seed 42 --count "$RECORDS" >/dev/null 2>&1
+  local pid first="" last written=0 rss=0 peak=0
+  pid=$(start_processor "$name" "$keyspace" "$port")
+  PIDS+=("$pid")
+  local deadline=$((SECONDS + 600))
+  while ((written < RECORDS && SECONDS < deadline)); do
+    sleep 0.2
+    written=$(metric "$port" sluice_process_written_total)
+    [[ -z "$first" && $written -gt 0 ]] && { first=$(now); first_written=$written; }
+    rss=$(awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$pid/status" 2>/dev/null || echo 0)
+    ((rss > peak)) && peak=$rss
+  done
+  last=$(now)
+  stop_and_wait "$pid"
+  drop_keyspace "$keyspace"
+  ((written >= RECORDS)) || { echo "bench: run $1 wrote $written of $RECORDS" >&2; exit 1; }
+  awk -v n="$((written - first_written))" -v a="$first" -v b="$last" -v m="$peak" \
+    'BEGIN { printf "%.0f %d\n", n / (b - a), m }'
+}
+
 # Live runs: a fresh processor, then `sluice produce --rate` for DURATION s into it, as
 # in production (the producer shares the machine). Leaves in LIVE_* what it saw: the
 # producer's achieved rate and ack latency, the processor's end-to-end summary and p99,
