@@ -238,5 +238,4 @@ void processor::service_sinks(std::chrono::milliseconds wait) {
   metrics_.in_flight.set(static_cast<double>(in_flight_));
 }
 
-
 }  // namespace sluice::pipeline
