@@ -50,7 +50,7 @@ class processor {
     auto schema = registry_.schema_by_id(id);
     if (schema) return {std::move(*schema), false, ""};
     // Only the registry's definite "no such id" is a fault of the data.
-    return {std::nullopt, schema.err().code == errc::not_found, schema.err().message};
+    return {std::nullopt, registry::schema_not_found(schema.err()), schema.err().message};
   }
   void connect();
   std::size_t dead_letter_limit();

@@ -139,7 +139,7 @@ class id_reader {
             [this](int id) -> schema_answer {
               auto schema = registry_.schema_by_id(id);
               if (schema) return {std::move(*schema), false, ""};
-              return {std::nullopt, schema.err().code == errc::not_found, schema.err().message};
+              return {std::nullopt, registry::schema_not_found(schema.err()), schema.err().message};
             },
             std::size_t{64} << 20) {}
 

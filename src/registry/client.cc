@@ -53,6 +53,10 @@ registered_schema to_registered(const json& j) {
 
 }  // namespace
 
+bool schema_not_found(const error& err) {
+  return err.code == errc::not_found && registry_error_code(err) == 40403;
+}
+
 std::optional<int> registry_error_code(const error& err) {
   static constexpr std::string_view marker = "error_code ";
   auto pos = err.message.find(marker);

@@ -47,6 +47,11 @@ struct compatibility_result {
 /// The registry's error_code in an error produced by the client, if it has one.
 std::optional<int> registry_error_code(const error& err);
 
+/// True only for the registry's definite "no schema with this id" (HTTP 404 with
+/// error_code 40403). A 404 without it (a wrong URL, a proxy's page) is not an answer
+/// about the schema, and neither is any other failure.
+bool schema_not_found(const error& err);
+
 class client {
  public:
   explicit client(client_settings settings);

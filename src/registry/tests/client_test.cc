@@ -55,5 +55,20 @@ TEST(RegistryClient, ErrorCodeIsReadBackFromTheMessage) {
   EXPECT_EQ(registry_error_code(error{errc::io, "no code here"}), std::nullopt);
 }
 
+TEST(RegistryClient, OnlyError40403IsASchemaNotFoundNotAWrongUrlOr500) {
+  error missing{errc::not_found,
+                "schema registry GET http://x/schemas/ids/9: HTTP 404, error_code 40403: "
+                "Schema 9 not found"};
+  error wrong_path{errc::not_found,
+                   "schema registry GET http://x/typo/schemas/ids/9: HTTP 404, error_code 404: "
+                   "HTTP 404 Not Found"};
+  error proxy_page{errc::not_found, "schema registry GET http://x/schemas/ids/9: HTTP 404: <html>"};
+  error server{errc::server, "schema registry GET http://x/schemas/ids/9: HTTP 500: oops"};
+  EXPECT_TRUE(schema_not_found(missing));
+  EXPECT_FALSE(schema_not_found(wrong_path));
+  EXPECT_FALSE(schema_not_found(proxy_page));
+  EXPECT_FALSE(schema_not_found(server));
+}
+
 }  // namespace
 }  // namespace sluice::registry
