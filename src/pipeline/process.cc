@@ -171,6 +171,7 @@ bool processor::dispatch(kafka::message& m) {
   letter->offset = offset;
   letter->key = std::string(m.key());
   letter->value = std::string(m.value());
+  letter->null_value = !m.has_value();
   letter->headers = dead_letter_headers(view, why, rules_.version());
   send_dead_letter(std::move(letter));
   return true;

@@ -143,6 +143,7 @@ void processor::send_dead_letter(std::unique_ptr<dead_letter_write> letter) {
                              letter->value,
                              letter->headers,
                              letter.get()};
+  out.tombstone = letter->null_value;  // a null value stays null
   while (true) {
     auto r = producer_->produce(out);
     if (r) {

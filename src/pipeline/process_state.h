@@ -94,6 +94,7 @@ struct dead_letter_write {
   std::int64_t offset = 0;
   std::string key, value;
   std::vector<kafka::header> headers;
+  bool null_value = false;    // the record's value was null: so is the letter's
   std::size_t max_bytes = 0;  // the size it must fit (0: the dead-letter topic's limit)
   int attempt = 0;
   clock::time_point due{};

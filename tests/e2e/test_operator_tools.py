@@ -5,6 +5,7 @@ while `sluice verify` still balances."""
 import json
 import subprocess
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,21 @@ from tests.e2e.helpers import (
     BOOTSTRAP,
     CASSANDRA_PORT,
     RULE_OF_KIND,
+    Expect,
     Lane,
+    RawRecord,
+    assert_lane_holds,
+    contract_version,
+    epoch_ms,
     generate,
+    headers_of,
+    high_watermarks,
+    json_key,
+    json_value,
     produce_json,
+    read_all,
+    read_raw,
     run_processor_to_end,
-    stored_ids,
     verify,
 )
 
@@ -67,15 +78,24 @@ def test_query_finds_users_by_id_latest_and_counts_them(
     counts = json.loads(query(sluice_bin, lane, "--count", "--output", "json").stdout)
     assert counts["rows"] == len(good)
     assert counts["by_gender"] == dict(Counter(u["gender"] for u in good))
+    assert counts["by_contract_version"] == {str(contract_version()): len(good)}
+    assert counts["by_source_topic"] == {lane.raw: len(good)}
 
     someone = good[123]
     found = query(sluice_bin, lane, "--id", someone["id"], "--output", "json").stdout
-    row = json.loads(found.splitlines()[0])
-    assert (row["first_name"], row["email"], row["dob"]) == (
-        someone["first_name"],
-        someone["email"],
-        someone["dob"],
-    )
+    assert len(found.splitlines()) == 1
+    row = json.loads(found)
+    source = next(r for r in read_raw(lane.raw) if r.key == json_key(someone))
+    # Every column the query prints: the user's values and the record it came from.
+    printed_ms = epoch_ms(datetime.fromisoformat(row.pop("registered_date")))
+    assert printed_ms == epoch_ms(datetime.fromisoformat(someone["registered_date"]))
+    assert row == {
+        **{k: someone[k] for k in ("id", "first_name", "last_name", "email", "username")},
+        **{k: someone[k] for k in ("gender", "dob")},
+        "contract_version": str(contract_version()),
+        "source_partition": str(source.partition),
+        "source_offset": str(source.offset),
+    }
 
     latest = [
         json.loads(line)
@@ -104,10 +124,14 @@ def test_dlq_counts_and_show_match_the_injected_defects(
 ) -> None:
     bad = [u for u in processed if u["_bad_kind"] != "none"]
     counts = json.loads(dlq(sluice_bin, lane, "counts", "--output", "json").stdout)
-    assert counts["distinct"] == len(bad)
-    assert counts["by_rule"] == dict(Counter(RULE_OF_KIND[u["_bad_kind"]] for u in bad))
+    rules = Counter(RULE_OF_KIND[u["_bad_kind"]] for u in bad)
+    # No processor crashed: every letter was sent once, so records == distinct.
+    assert counts["records"] == counts["distinct"] == len(bad)
+    assert counts["by_rule"] == dict(rules)
+    assert counts["by_field"] == dict(Counter(rule.split(".")[0] for rule in rules.elements()))
+    assert counts["by_source_topic"] == {lane.raw: len(bad)}
 
-    postcode_ids = {u["id"] for u in bad if u["_bad_kind"] == "bad_postcode"}
+    postcode = [u for u in bad if u["_bad_kind"] == "bad_postcode"]
     shown = [
         json.loads(line)
         for line in dlq(
@@ -122,8 +146,16 @@ def test_dlq_counts_and_show_match_the_injected_defects(
             "json",
         ).stdout.splitlines()
     ]
-    assert {json.loads(r["value"])["id"] for r in shown} == postcode_ids
-    assert all(r["rule"] == "postcode.format" and r["source"]["topic"] == lane.raw for r in shown)
+    # Each bad postcode shown once (counted, not as a set), with the record it came from.
+    assert sorted(r["value"] for r in shown) == sorted(json_value(u).decode() for u in postcode)
+    raw_at = {r.position: r for r in read_raw(lane.raw)}
+    for r in shown:
+        at = r["source"]
+        source = raw_at[(at["topic"], int(at["partition"]), int(at["offset"]))]
+        assert (r["key"], r["value"]) == (source.key.decode(), source.value.decode())
+        assert (r["rule"], r["field"]) == ("postcode.format", "postcode")
+        assert "postcode" in r["reason"] and not r["resent_copy"]
+        assert r["contract_version"] == str(contract_version())
 
 
 def test_replaying_a_relaxed_rule_stores_its_dead_letters_and_verify_balances(
@@ -136,6 +168,7 @@ def test_replaying_a_relaxed_rule_stores_its_dead_letters_and_verify_balances(
     )
     assert f"{len(postcode_ids)} dead letter(s)" in dry.stdout
     assert verify(sluice_bin, lane)["produced"] == len(processed), "a dry run sends nothing"
+    assert sum(high_watermarks(lane.raw).values()) == len(processed), "a dry run sends nothing"
 
     replayed = dlq(sluice_bin, lane, "replay", "--rule", "postcode.format", "--to", lane.raw)
     assert f"replayed {len(postcode_ids)} dead letter(s)" in replayed.stdout
@@ -146,8 +179,45 @@ def test_replaying_a_relaxed_rule_stores_its_dead_letters_and_verify_balances(
     relaxed.write_text("\n".join(line for line in rules if "rule: postcode.format" not in line))
     run_processor_to_end(sluice_bin, lane, "--rules", str(relaxed))
 
-    ids = set(stored_ids(lane))
-    assert postcode_ids <= ids
+    # The raw topic: the produced records, then one copy of each postcode letter, marked.
+    raw = read_raw(lane.raw)
+    originals = [r for r in raw if "sluice.replayed.from" not in r.headers]
+    copies = [r for r in raw if "sluice.replayed.from" in r.headers]
+    assert Counter((r.key, r.value) for r in originals) == Counter(
+        (json_key(u), json_value(u)) for u in processed
+    )
+    letters = {f"{lane.dlq}/{m.partition()}/{m.offset()}": m for m in read_all(lane.dlq)}
+    raw_at = {r.position: r for r in originals}
+    replayed_from = Counter(r.headers["sluice.replayed.from"] for r in copies)
+    postcode_letters = {
+        at for at, m in letters.items() if headers_of(m)["sluice.rule"] == "postcode.format"
+    }
+    assert set(replayed_from) == postcode_letters and set(replayed_from.values()) == {1}
+    for copy in copies:
+        letter = headers_of(letters[copy.headers["sluice.replayed.from"]])
+        source = (
+            letter["sluice.source.topic"],
+            int(letter["sluice.source.partition"]),
+            int(letter["sluice.source.offset"]),
+        )
+        assert (copy.key, copy.value) == (raw_at[source].key, raw_at[source].value)
+        assert copy.headers == {
+            "sluice.replayed.from": copy.headers["sluice.replayed.from"],
+            "sluice.replayed.rule": "postcode.format",
+        }
+
+    kind = {json_value(u): u["_bad_kind"] for u in processed}
+    copied = {r.position for r in copies}
+
+    def expect(record: RawRecord) -> Expect:
+        value = record.value or b""
+        if record.position in copied or kind[value] == "none":
+            return Expect(user=json.loads(value))
+        return Expect(rule=RULE_OF_KIND[kind[value]])
+
+    # Each copy is now a row in every column, at the copy's position; the original letters
+    # stay (once each) and the second run dead-lettered nothing new.
+    assert_lane_holds(lane, raw, expect, letters_may_repeat=False)
     report = verify(sluice_bin, lane)
     assert report["produced"] == len(processed) + len(postcode_ids)
     assert report["ok"]
