@@ -21,14 +21,23 @@ CURRENT="$SLUICE"
 declare -A drain p99
 for side in baseline current; do drain[$side]=""; p99[$side]=""; done
 binary_of() { [[ $1 == baseline ]] && echo "$BASELINE" || echo "$CURRENT"; }
+# Each build judges by its own contract: the baseline's rules file is in its tree
+# (BASELINE is <tree>/build/sluice), the rules may have changed since.
+BASELINE_RULES="${BASELINE_RULES:-$(cd "$(dirname "$BASELINE")/.." && pwd)/contract/rules.yaml}"
+EXTRA_ARGS="${SLUICE_BENCH_PROCESS_ARGS:-}"
+args_of() {
+  [[ $1 == baseline ]] && echo "$EXTRA_ARGS --rules $BASELINE_RULES" || echo "$EXTRA_ARGS --rules $ROOT/contract/rules.yaml"
+}
 
 echo "warm-up: one drain run each (not counted)" >&2
 for side in baseline current; do
-  SLUICE=$(binary_of "$side") sustained_run "w$side" >/dev/null
+  SLUICE=$(binary_of "$side") SLUICE_BENCH_PROCESS_ARGS=$(args_of "$side") \
+    sustained_run "w$side" >/dev/null
 done
 for round in 1 2 3; do
   for side in baseline current; do
     SLUICE=$(binary_of "$side")
+    SLUICE_BENCH_PROCESS_ARGS=$(args_of "$side")
     read -r rate rss < <(sustained_run "r$round$side")
     live_run "$RATE" 30
     echo "round $round $side: drain $rate rows/s (RSS $rss MB); at $RATE/s $(live_line)"

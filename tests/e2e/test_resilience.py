@@ -156,7 +156,6 @@ def test_partitions_paused_during_an_outage_resume_after_a_rebalance_onto_the_su
     sluice_bin: Path, lane: Lane
 ) -> None:
     users = generate(sluice_bin, seed=1207, count=20_000, bad_ratio=0.05)
-    produce_json(lane.raw, users)
     ports = [free_port(), free_port()]
     processors = [
         subprocess.Popen(
@@ -173,6 +172,11 @@ def test_partitions_paused_during_an_outage_resume_after_a_rebalance_onto_the_su
         for port in ports
     ]
     try:
+        # Both join before the records arrive, so both own partitions.
+        for port in ports:
+            assert wait_for_metric(port, "sluice_process_consumed_total", -1, 30) is not None
+        time.sleep(8)
+        produce_json(lane.raw, users)
         for port in ports:  # both own partitions and have written some of them
             assert wait_for_metric(port, "sluice_process_written_total", 100, 60), port
         stop_component(sluice_bin, "cassandra")
