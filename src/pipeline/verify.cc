@@ -3,7 +3,9 @@
 // snapshot) and a pass over the raw records that places each one.
 #include "pipeline/verify.h"
 
+#include <atomic>
 #include <fstream>
+#include <limits>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -102,30 +104,69 @@ result<dead_letter_index> read_dead_letters(
   return index;
 }
 
-result<std::unordered_map<std::string, row_origin>> read_rows(const verify_settings& s) {
+using row_map = std::unordered_map<std::string, row_origin>;
+
+/// The `users` rows' ids and lineage. The table is scanned in token ranges, several at
+/// once: one paged scan leaves Cassandra's read threads idle between pages.
+result<row_map> read_rows(const verify_settings& s) {
   auto config = s.cassandra;
   config.keyspace = s.keyspace;
   config.timeout = std::chrono::seconds(60);
   auto session = cql::session::connect(config);
   if (!session) return session.err();
-  std::unordered_map<std::string, row_origin> rows;
-  cql::query_params params{cql::consistency::local_quorum, {}, 5000, {}};
-  while (true) {
-    auto page = (*session)->query_page(
-        "SELECT id, source_topic, source_partition, source_offset, produced_at FROM users", params);
-    if (!page) return page.err();
-    for (const auto& row : page->rows) {
-      if (!row[0]) continue;
-      row_origin origin;
-      origin.same_topic = row[1] && *row[1] == s.source_topic;
-      if (row[2]) origin.partition = cql::read_int(*row[2]);
-      origin.offset = row[3] ? cql::read_bigint(*row[3]) : -1;
-      if (row[4]) origin.produced_ms = cql::read_bigint(*row[4]);
-      rows.emplace(*row[0], origin);
+  constexpr int ranges = 64, workers = 8;
+  std::atomic<int> next_range{0};
+  std::vector<std::vector<std::pair<std::string, row_origin>>> found(workers);
+  std::vector<std::optional<error>> failures(workers);
+  auto scan = [&](int worker) {
+    // Murmur3 tokens lie in (-2^63, 2^63 - 1]: range i is (lower(i), lower(i + 1)].
+    auto lower = [](int i) {
+      return i == ranges
+                 ? std::numeric_limits<std::int64_t>::max()
+                 : static_cast<std::int64_t>(
+                       static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::min()) +
+                       static_cast<std::uint64_t>(i) * (~std::uint64_t{0} / ranges));
+    };
+    for (int r = next_range++; r < ranges && !failures[worker]; r = next_range++) {
+      cql::query_params params{cql::consistency::local_quorum,
+                               {cql::bigint_value(lower(r)), cql::bigint_value(lower(r + 1))},
+                               5000,
+                               {}};
+      while (true) {
+        auto page = (*session)->query_page(
+            "SELECT id, source_topic, source_partition, source_offset, produced_at FROM users "
+            "WHERE token(id) > ? AND token(id) <= ?",
+            params);
+        if (!page) {
+          failures[worker] = page.err();
+          return;
+        }
+        for (const auto& row : page->rows) {
+          if (!row[0]) continue;
+          row_origin origin;
+          origin.same_topic = row[1] && *row[1] == s.source_topic;
+          if (row[2]) origin.partition = cql::read_int(*row[2]);
+          origin.offset = row[3] ? cql::read_bigint(*row[3]) : -1;
+          if (row[4]) origin.produced_ms = cql::read_bigint(*row[4]);
+          found[worker].emplace_back(*row[0], origin);
+        }
+        if (!page->paging_state) break;
+        params.paging_state = page->paging_state;
+      }
     }
-    if (!page->paging_state) break;
-    params.paging_state = page->paging_state;
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (int w = 0; w < workers; ++w) threads.emplace_back(scan, w);
   }
+  for (auto& f : failures)
+    if (f) return *f;
+  std::size_t total = 0;
+  for (const auto& f : found) total += f.size();
+  row_map rows;
+  rows.reserve(total);
+  for (auto& f : found)
+    for (auto& [id, origin] : f) rows.emplace(std::move(id), origin);
   return rows;
 }
 
@@ -158,6 +199,38 @@ class id_reader {
   registry::client registry_;
   value_decoder decoder_;
 };
+
+/// What the accounting needs of a raw record.
+struct raw_record {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::int64_t timestamp_ms = -1;
+  std::string id;  // 16 bytes; empty when the record has no readable id
+};
+
+result<std::vector<raw_record>> read_raw(const verify_settings& s,
+                                         const std::map<std::int32_t, kafka::offset_span>& spans) {
+  std::vector<raw_record> records;
+  std::int64_t expected = 0;
+  for (const auto& [p, span] : spans) expected += std::max<std::int64_t>(0, span.end - span.begin);
+  records.reserve(static_cast<std::size_t>(expected));
+  id_reader ids(s);
+  std::optional<error> failure;
+  auto read = kafka::read_topic_range(
+      s.kafka, kafka::topic(s.source_topic), spans, [&](const kafka::message& m) {
+        if (failure) return;
+        auto id = ids.id_of(m);
+        if (!id) {
+          failure = id.err();
+          return;
+        }
+        records.push_back(
+            {m.partition().value(), m.offset().value(), m.timestamp_ms(), id->value_or("")});
+      });
+  if (!read) return read.err();
+  if (failure) return *failure;
+  return records;
+}
 
 /// Whether `row` holds a later version than the record at (partition, offset, ts):
 /// within one partition by offset; across partitions by the write timestamp's order.
@@ -209,16 +282,33 @@ result<verify_report> verify(const verify_settings& settings) {
   auto behind = wait_for_group(**admin, s, report.snapshot);
   if (!behind) return behind.err();
   report.not_yet_processed = *behind;
+  result<row_map> rows = make_error(errc::internal, "not read");
 
-  // The dead letters and the rows are read at once (each waits mostly on a server).
+  // The three reads run at once: each waits mostly on a server.
+  auto started = clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(clock::now() - started).count(); };
   result<dead_letter_index> letters = make_error(errc::internal, "not read");
-  std::thread letter_reader([&] { letters = read_dead_letters(s, report.snapshot); });
-  auto rows = read_rows(s);
-  letter_reader.join();
+  result<std::vector<raw_record>> raw = make_error(errc::internal, "not read");
+  double letters_took = 0, raw_took = 0;
+  {
+    std::jthread letter_reader([&] {
+      letters = read_dead_letters(s, report.snapshot);
+      letters_took = seconds();
+    });
+    std::jthread raw_reader([&] {
+      raw = read_raw(s, report.snapshot);
+      raw_took = seconds();
+    });
+    auto rows_read = read_rows(s);
+    rows = std::move(rows_read);
+  }
   if (!letters) return letters.err();
+  if (!raw) return raw.err();
   if (!rows) return rows.err();
-  say(s, fmt::format("read {} row(s) and {} dead letter(s); reading the raw records", rows->size(),
-                     letters->positions.size()));
+  say(s, fmt::format("read {} raw record(s) in {:.1f} s, {} row(s) and {} dead letter(s) in "
+                     "{:.1f} s and {:.1f} s",
+                     raw->size(), raw_took, rows->size(), letters->positions.size(), seconds(),
+                     letters_took));
 
   // Rows that name a position in the snapshot, by position: each must be a record.
   std::unordered_map<std::uint64_t, bool> row_positions;  // -> matched by a record
@@ -227,57 +317,40 @@ result<verify_report> verify(const verify_settings& settings) {
       row_positions.emplace(position_key(origin.partition, origin.offset), false);
   }
   std::unordered_set<std::uint64_t> letters_seen;
-  id_reader ids(s);
-  std::optional<error> failure;
-  auto note = [&](std::vector<unaccounted_record>& list, const kafka::message& m,
-                  const std::string& id) {
+  auto note = [&](std::vector<unaccounted_record>& list, const raw_record& r) {
     if (list.size() < s.examples)
-      list.push_back(
-          {m.partition().value(), m.offset().value(), id.empty() ? "" : cql::uuid_text(id)});
+      list.push_back({r.partition, r.offset, r.id.empty() ? "" : cql::uuid_text(r.id)});
   };
-  auto read = kafka::read_topic_range(
-      s.kafka, kafka::topic(s.source_topic), report.snapshot, [&](const kafka::message& m) {
-        if (failure) return;
-        ++report.produced;
-        auto partition = m.partition().value();
-        auto offset = m.offset().value();
-        auto position = position_key(partition, offset);
-        bool lettered = letters->positions.count(position) != 0;
-        if (lettered) letters_seen.insert(position);
-        auto row = row_positions.find(position);
-        if (row != row_positions.end()) {
-          row->second = true;
-          if (lettered) {
-            ++report.in_both;
-            auto id = ids.id_of(m);
-            note(report.in_both_records, m, id && *id ? **id : "");
-            return;
-          }
-          ++report.stored;
-          return;
-        }
-        if (lettered) {
-          ++report.dead_lettered;
-          return;
-        }
-        auto id = ids.id_of(m);
-        if (!id) {
-          failure = id.err();
-          return;
-        }
-        if (*id) {
-          auto found = rows->find(**id);
-          if (found != rows->end() &&
-              row_is_later(found->second, partition, offset, m.timestamp_ms())) {
-            ++report.superseded;
-            return;
-          }
-        }
-        ++report.missing;
-        note(report.missing_records, m, id->value_or(""));
-      });
-  if (!read) return read.err();
-  if (failure) return *failure;
+  for (const auto& r : *raw) {
+    ++report.produced;
+    auto position = position_key(r.partition, r.offset);
+    bool lettered = letters->positions.count(position) != 0;
+    if (lettered) letters_seen.insert(position);
+    if (auto row = row_positions.find(position); row != row_positions.end()) {
+      row->second = true;
+      if (lettered) {
+        ++report.in_both;
+        note(report.in_both_records, r);
+      } else {
+        ++report.stored;
+      }
+      continue;
+    }
+    if (lettered) {
+      ++report.dead_lettered;
+      continue;
+    }
+    if (!r.id.empty()) {
+      auto found = rows->find(r.id);
+      if (found != rows->end() &&
+          row_is_later(found->second, r.partition, r.offset, r.timestamp_ms)) {
+        ++report.superseded;
+        continue;
+      }
+    }
+    ++report.missing;
+    note(report.missing_records, r);
+  }
   for (const auto& [position, matched] : row_positions) report.unexpected_rows += matched ? 0 : 1;
   report.unexpected_letters =
       static_cast<std::int64_t>(letters->positions.size() - letters_seen.size());
