@@ -71,7 +71,9 @@ stack::stack_config build_config(const stack_options& opts) {
   }
   stack::load_environment(config);
   for (const auto& [key, value] : opts.flags) {
-    stack::set_config_value(config, key, value, "--" + key);
+    auto flag = "--" + key;  // as typed: the config key kafka_port is the flag --kafka-port
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    stack::set_config_value(config, key, value, flag);
   }
   config.install = !opts.no_install;
   config.registry_available = std::any_of(verbs().begin(), verbs().end(),

@@ -129,11 +129,13 @@ void load_config_file(stack_config& config, const std::filesystem::path& file) {
     auto text = trim(line.substr(0, line.find('#')));
     if (text.empty()) continue;
     auto eq = text.find('=');
-    auto origin = fmt::format("{}:{}", file.string(), number);
     if (eq == std::string::npos) {
-      throw fatal_error(fmt::format("{}: expected 'key = value', got '{}'", origin, text));
+      throw fatal_error(
+          fmt::format("{}:{}: expected 'key = value', got '{}'", file.string(), number, text));
     }
-    set_config_value(config, trim(text.substr(0, eq)), trim(text.substr(eq + 1)), origin);
+    auto key = trim(text.substr(0, eq));
+    set_config_value(config, key, trim(text.substr(eq + 1)),
+                     fmt::format("{}:{} ({})", file.string(), number, key));
   }
 }
 
