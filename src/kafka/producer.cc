@@ -71,8 +71,8 @@ result<void> producer::produce(const outgoing_record& record) {
   // A null payload is a null value (a tombstone); an empty one is an empty value.
   char* payload = record.tombstone ? nullptr : const_cast<char*>(record.value.data());
   auto code = handle_->produce(record.topic.str(), part, RdKafka::Producer::RK_MSG_COPY, payload,
-                               record.tombstone ? 0 : record.value.size(),
-                               record.key.data(), record.key.size(), 0, headers, record.opaque);
+                               record.tombstone ? 0 : record.value.size(), record.key.data(),
+                               record.key.size(), 0, headers, record.opaque);
   if (code != RdKafka::ERR_NO_ERROR) {
     delete headers;  // ownership passes to librdkafka only on success
     auto where =
