@@ -8,13 +8,7 @@
 
 #include "pipeline/processor.h"
 
-namespace sluice::pipeline {
-namespace {
-using process_detail::clock;
-using process_detail::dead_letter_write;
-using process_detail::processor;
-using process_detail::row_write;
-}  // namespace
+namespace sluice::pipeline::process_detail {
 
 std::chrono::milliseconds processor::backoff_for(int attempt) const {
   return std::min<std::chrono::milliseconds>(
@@ -388,9 +382,13 @@ int processor::run() {
   return 0;
 }
 
+}  // namespace sluice::pipeline::process_detail
+
+namespace sluice::pipeline {
+
 int run_processor(const process_settings& settings, const std::atomic<bool>& stop,
                   web::metrics_registry& metrics) {
-  processor p(settings, stop, metrics);
+  process_detail::processor p(settings, stop, metrics);
   return p.run();
 }
 

@@ -3,13 +3,7 @@
 // them, dead letters cut to fit their topic, and acknowledgements in any order.
 #include "pipeline/processor.h"
 
-namespace sluice::pipeline {
-namespace {
-using process_detail::clock;
-using process_detail::dead_letter_write;
-using process_detail::processor;
-using process_detail::row_write;
-}  // namespace
+namespace sluice::pipeline::process_detail {
 
 std::vector<std::unique_ptr<row_write>> processor::next_request(clock::time_point now) {
   // What is waiting goes out together when it belongs to one node: an unlogged batch of
@@ -239,4 +233,4 @@ void processor::service_sinks(std::chrono::milliseconds wait) {
   metrics_.in_flight.set(static_cast<double>(in_flight_));
 }
 
-}  // namespace sluice::pipeline
+}  // namespace sluice::pipeline::process_detail

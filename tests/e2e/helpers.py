@@ -315,8 +315,8 @@ def stored_rows(lane: Lane) -> dict[str, Any]:
     return {str(row.id): row for row in lane.session.execute(statement, timeout=120)}
 
 
-def verify(sluice: Path, lane: Lane, expect_ok: bool | None = True) -> dict:
-    """Runs `sluice verify --output json`; expect_ok None accepts either verdict."""
+def verify(sluice: Path, lane: Lane, expect_ok: bool | None = True, *extra: str) -> dict:
+    """Runs `sluice verify --output json [extra]`; expect_ok None accepts either verdict."""
     result = subprocess.run(
         [
             str(sluice),
@@ -328,6 +328,7 @@ def verify(sluice: Path, lane: Lane, expect_ok: bool | None = True) -> dict:
             BOOTSTRAP,
             "--cassandra-port",
             str(CASSANDRA_PORT),
+            *extra,
         ],
         capture_output=True,
         text=True,
