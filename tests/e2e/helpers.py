@@ -15,10 +15,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import requests
 from cassandra.cluster import Cluster, Session
 from cassandra.policies import ConstantReconnectionPolicy
 from cassandra.query import SimpleStatement
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    Consumer,
+    ConsumerGroupTopicPartitions,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.endpoints import BOOTSTRAP, CASSANDRA_PORT, REGISTRY, SLUICE_FLAGS
@@ -217,6 +225,34 @@ def _watermarks(consumer: Consumer, topic: str) -> dict[int, tuple[int, int]]:
         p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30, cached=False)
         for p in sorted(metadata.partitions)
     }
+
+
+def metric(port: int, name: str) -> float | None:
+    try:
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except requests.RequestException:
+        return None
+    match = re.search(rf"^{name} ([0-9.e+-]+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else None
+
+
+def wait_for_metric(port: int, name: str, above: float, timeout_s: float) -> float | None:
+    """Polls a processor's /metrics until `name` exceeds `above` (or time runs out)."""
+    deadline = time.monotonic() + timeout_s
+    value = metric(port, name)
+    while (value is None or value <= above) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        value = metric(port, name)
+    return value
+
+
+def committed_offsets(group: str, topic: str) -> dict[int, int]:
+    """The group's committed offset per partition of `topic` (-1001 where none)."""
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    partitions = list(high_watermarks(topic))
+    request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in partitions])
+    answer = admin.list_consumer_group_offsets([request])[group].result(30)
+    return {tp.partition: tp.offset for tp in answer.topic_partitions}
 
 
 def high_watermarks(topic: str) -> dict[int, int]:

@@ -21,8 +21,8 @@ from tests.e2e.helpers import (
     produce_json,
     run_processor_to_end,
     verify,
+    wait_for_metric,
 )
-from tests.e2e.test_resilience import wait_for_metric
 from tests.endpoints import SLUICE_FLAGS
 from tests.stack_control import take_down_for
 

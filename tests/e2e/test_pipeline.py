@@ -18,6 +18,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from tests.conftest import free_port
 from tests.e2e.helpers import (
     BOOTSTRAP,
     REGISTRY,
@@ -28,7 +29,10 @@ from tests.e2e.helpers import (
     assert_exactly_once,
     assert_lane_holds,
     assert_topic_empty,
+    committed_offsets,
     generate,
+    high_watermarks,
+    metric,
     process_command,
     produce_json,
     read_raw,
@@ -86,22 +90,50 @@ def test_verify_reports_a_missing_row(sluice_bin: Path, lane: Lane) -> None:
     assert report["missing"] == 1
 
 
-def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
+def test_five_sigkills_each_mid_work_lose_and_duplicate_nothing(
     sluice_bin: Path, lane: Lane
 ) -> None:
+    """Each of five instances is killed only once it owns partitions, has consumed more than
+    the last one and holds records in flight; each kill must leave uncommitted work that the
+    next instance reads again."""
     users = generate(sluice_bin, seed=777, count=200_000, bad_ratio=0.05)
     produce_json(lane.raw, users)
-    rng = random.Random(5)
-    for _ in range(5):
+    consumed_before_kills = 0
+    for kill in range(5):
+        port = free_port()
         process = subprocess.Popen(
-            process_command(sluice_bin, lane, "--max-in-flight", "500"),
+            process_command(
+                sluice_bin,
+                lane,
+                "--max-in-flight",
+                "500",
+                "--session-timeout-ms",
+                "6000",
+                metrics_port=port,
+            ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(1.5, 4.0))
-        process.send_signal(signal.SIGKILL)
-        process.wait(30)
-    run_processor_to_end(sluice_bin, lane)
+        try:
+            deadline = time.monotonic() + 90
+            consumed, in_flight = 0.0, 0.0
+            while time.monotonic() < deadline and not (consumed > 3000 and in_flight > 0):
+                time.sleep(0.05)
+                consumed = metric(port, "sluice_process_consumed_total") or 0.0
+                in_flight = metric(port, "sluice_process_in_flight") or 0.0
+            assert consumed > 3000 and in_flight > 0, (kill, consumed, in_flight)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+        consumed_before_kills += int(consumed)
+        committed = committed_offsets(lane.group, lane.raw)
+        marks = high_watermarks(lane.raw)
+        assert all(committed[p] < marks[p] for p in marks), (kill, committed, marks)
+    final = run_processor_to_end(sluice_bin, lane)
+    match = re.search(r"stopped: consumed (\d+)", final.stderr)
+    assert match, final.stderr[-2000:]
+    # Records consumed by a killed instance and not committed were read again.
+    assert consumed_before_kills + int(match.group(1)) > len(users)
     resent = assert_exactly_once(lane, users, processor_crashed=True)
     print(f"{resent} dead letter(s) re-sent after the kills")
     assert verify(sluice_bin, lane)["ok"]

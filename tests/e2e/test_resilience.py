@@ -16,34 +16,19 @@ from tests.conftest import free_port
 from tests.e2e.helpers import (
     Lane,
     assert_exactly_once,
+    committed_offsets,
     generate,
+    high_watermarks,
+    metric,
     process_command,
     produce_json,
     verify,
+    wait_for_metric,
 )
 from tests.endpoints import SLUICE_FLAGS
 from tests.stack_control import start_stack, stop_component, take_down_for
 
 pytestmark = pytest.mark.usefixtures("stack")
-
-
-def metric(port: int, name: str) -> float | None:
-    try:
-        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    except requests.RequestException:
-        return None
-    match = re.search(rf"^{name} ([0-9.e+-]+)$", text, re.MULTILINE)
-    return float(match.group(1)) if match else None
-
-
-def wait_for_metric(port: int, name: str, above: float, timeout_s: float) -> float | None:
-    """Polls a processor's /metrics until `name` exceeds `above` (or time runs out)."""
-    deadline = time.monotonic() + timeout_s
-    value = metric(port, name)
-    while (value is None or value <= above) and time.monotonic() < deadline:
-        time.sleep(0.5)
-        value = metric(port, name)
-    return value
 
 
 def partition_lags(port: int) -> dict[str, float]:
@@ -128,18 +113,34 @@ def test_instances_sharing_the_group_with_one_killed_lose_and_duplicate_nothing(
 ) -> None:
     users = generate(sluice_bin, seed=1000 + instances, count=80_000, bad_ratio=0.05)
     produce_json(lane.raw, users)
+    ports = [free_port() for _ in range(instances)]
     processors = [
         subprocess.Popen(
-            [*process_command(sluice_bin, lane), "--session-timeout-ms", "8000"],
+            [
+                *process_command(sluice_bin, lane, metrics_port=port),
+                "--session-timeout-ms",
+                "8000",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(instances)
+        for port in ports
     ]
     try:
-        time.sleep(4)
+        # Instance 0 is killed mid-work: it owns partitions (it consumed), and it holds
+        # records it has not acknowledged, so its partitions' next owners must re-read them.
+        deadline = time.monotonic() + 60
+        consumed = in_flight = 0.0
+        while time.monotonic() < deadline and not (consumed > 2000 and in_flight > 0):
+            time.sleep(0.05)
+            consumed = metric(ports[0], "sluice_process_consumed_total") or 0.0
+            in_flight = metric(ports[0], "sluice_process_in_flight") or 0.0
+        assert consumed > 2000 and in_flight > 0, (consumed, in_flight)
         processors[0].send_signal(signal.SIGKILL)
         processors[0].wait(30)
+        marks = high_watermarks(lane.raw)
+        committed = committed_offsets(lane.group, lane.raw)
+        assert any(committed[p] < marks[p] for p in marks), "the kill left nothing to re-read"
         report = wait_until_verified(sluice_bin, lane, timeout_s=240)
         assert report["ok"], report
         assert all(p.poll() is None for p in processors[1:]), "a survivor exited"
