@@ -106,10 +106,16 @@ void session::impl::on_response(std::shared_ptr<pending_request> request,
                                 std::shared_ptr<connection> via, result<response> answer) {
   if (!answer) return retry_or_fail(std::move(request), answer.err());
   if (answer->error) {
-    if (answer->error->code == error_unprepared && request->reprepares < 2) {
+    bool unprepared = answer->error->code == error_unprepared;
+    if (unprepared && request->reprepares < 2 && !cql_of(answer->error->unprepared_id).empty()) {
       return reprepare(std::move(request), std::move(via), answer->error->unprepared_id);
     }
     auto e = server_error_of(*answer->error, request->what);
+    if (unprepared && cql_of(answer->error->unprepared_id).empty())
+      e.message += fmt::format(
+          " (Cassandra at {} does not know the statement and this session "
+          "never prepared it: prepare it again)",
+          via->endpoint());
     if (retryable(e)) return retry_or_fail(std::move(request), e);
     ++failed_;
     return request->done(e);
@@ -169,14 +175,7 @@ void session::impl::reprepare(std::shared_ptr<pending_request> request,
                               std::shared_ptr<connection> via, const std::string& id) {
   ++request->reprepares;
   ++reprepares_;
-  auto cql = cql_of(id);
-  if (cql.empty()) {
-    ++failed_;
-    return request->done(make_error(errc::server,
-                                    "{}: Cassandra at {} does not know the statement and this "
-                                    "session never prepared it; prepare it again",
-                                    request->what, via->endpoint()));
-  }
+  auto cql = cql_of(id);  // known: on_response checked
   std::string frame;
   write_prepare(frame, 0, cql);
   via->send(std::move(frame), [this, request, via, id](result<response> answer) mutable {

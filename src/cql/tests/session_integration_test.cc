@@ -304,6 +304,79 @@ TEST_F(CqlSession, AsyncExecutesCallBackOnceEachWithTheirOwnResult) {
   EXPECT_EQ(read_bigint(*rows->rows[0][0]), 990);
 }
 
+TEST_F(CqlSession, RealServerErrorsComeBackWithTheirTypedKinds) {
+  auto s = open();
+  struct expectation {
+    std::string cql;
+    std::int32_t code;
+    server_error_kind kind;
+    std::string server_words;  // part of Cassandra's own message
+  };
+  std::vector<expectation> cases = {
+      {"SELEKT nothing", 0x2000, server_error_kind::syntax, "SELEKT"},
+      {"SELECT * FROM no_such_table_here", 0x2200, server_error_kind::invalid,
+       "no_such_table_here"},
+      {"CREATE KEYSPACE " + keyspace_ +
+           " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+       0x2400, server_error_kind::already_exists, keyspace_},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.cql);
+    auto r = s->query(c.cql);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.err().code, errc::server) << r.err().describe();
+    EXPECT_EQ(r.err().detail, c.code) << r.err().message;
+    EXPECT_EQ(error_kind(r.err().detail), c.kind);
+    EXPECT_NE(r.err().message.find(c.server_words), std::string::npos) << r.err().message;
+  }
+  // A table created twice is "already exists" too.
+  ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS twice (k int PRIMARY KEY)"));
+  auto again = s->query("CREATE TABLE twice (k int PRIMARY KEY)");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(error_kind(again.err().detail), server_error_kind::already_exists)
+      << again.err().message;
+}
+
+TEST_F(CqlSession, StatementForgottenWhenItsTableIsRecreatedIsRepreparedTransparently) {
+  // Cassandra drops the prepared statements of a dropped table; the id of the same text
+  // in the same keyspace is the same after CREATE, so the session's EXECUTE meets
+  // UNPREPARED, re-prepares and succeeds.
+  auto s = open();
+  ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS phoenix (k int PRIMARY KEY, v text)"));
+  auto insert = s->prepare("INSERT INTO phoenix (k, v) VALUES (?, ?)");
+  ASSERT_TRUE(insert.ok()) << insert.err().describe();
+  ASSERT_CQL_OK(s->execute(*insert, {int_value(1), text_value("before")}));
+  ASSERT_CQL_OK(s->query("DROP TABLE phoenix"));
+  ASSERT_CQL_OK(s->query("CREATE TABLE phoenix (k int PRIMARY KEY, v text)"));
+  auto before = s->stats().reprepares;
+  ASSERT_CQL_OK(s->execute(*insert, {int_value(2), text_value("after")}));
+  EXPECT_EQ(s->stats().reprepares, before + 1) << "the server did not forget the statement?";
+  auto rows = s->query("SELECT v FROM phoenix WHERE k = 2");
+  ASSERT_TRUE(rows.ok()) << rows.err().describe();
+  ASSERT_EQ(rows->rows.size(), 1u);
+  EXPECT_EQ(*rows->rows[0][0], "after");
+}
+
+TEST_F(CqlSession, TableIsUsableTheMomentCreateTableReturnsAndEveryNodeAgreesOnTheSchema) {
+  auto s = open();
+  for (int round = 0; round < 3; ++round) {
+    auto table = fmt::format("fresh_{}", round);
+    ASSERT_CQL_OK(s->query(fmt::format("CREATE TABLE {} (k int PRIMARY KEY, v text)", table)));
+    // No sleep: the statements below fail with "unconfigured table" if the session
+    // returned before the schema change was applied.
+    ASSERT_CQL_OK(s->query(fmt::format("INSERT INTO {} (k, v) VALUES (1, 'x')", table)));
+    auto rows = s->query(fmt::format("SELECT v FROM {} WHERE k = 1", table));
+    ASSERT_TRUE(rows.ok()) << rows.err().describe();
+    ASSERT_EQ(rows->rows.size(), 1u);
+    EXPECT_EQ(*rows->rows[0][0], "x");
+    auto local = s->query("SELECT schema_version FROM system.local");
+    auto peers = s->query("SELECT peer, schema_version FROM system.peers");
+    ASSERT_TRUE(local.ok() && peers.ok());
+    ASSERT_EQ(local->rows.size(), 1u);
+    for (const auto& peer : peers->rows) EXPECT_EQ(peer[1], local->rows[0][0]);
+  }
+}
+
 TEST(CqlConnect, NothingListeningIsAnErrorNamingHostAndPort) {
   session_config c;
   c.port = 1;
