@@ -16,6 +16,7 @@ from tests.conftest import free_port
 from tests.e2e.helpers import (
     BOOTSTRAP,
     Lane,
+    await_session,
     committed_offsets,
     generate,
     metric,
@@ -258,6 +259,7 @@ def test_the_last_version_of_each_id_is_stored_through_crashes_and_a_cassandra_r
         processor.send_signal(signal.SIGKILL)
         processor.wait(30)
     run_processor_to_end(sluice_bin, lane, "--cassandra-batch", "8")
+    await_session(lane)  # the test's own driver session outlived the restart
 
     rows = {
         str(row.id): row

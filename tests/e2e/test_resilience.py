@@ -16,6 +16,7 @@ from tests.conftest import free_port
 from tests.e2e.helpers import (
     Lane,
     assert_exactly_once,
+    await_session,
     committed_offsets,
     generate,
     high_watermarks,
@@ -104,6 +105,7 @@ def test_cassandra_stopped_for_30_s_mid_run_processor_stays_up_and_catches_up(
                 p.kill()
     users = generate(sluice_bin, seed=seed, count=count, bad_ratio=0.05)
     assert report["produced"] == count
+    await_session(lane)  # the test's own driver session outlived the restart
     assert_exactly_once(lane, users)
 
 
@@ -206,4 +208,5 @@ def test_partitions_paused_during_an_outage_resume_after_a_rebalance_onto_the_su
             if p.poll() is None:
                 p.kill()
     assert report["produced"] == len(users)
+    await_session(lane)
     assert_exactly_once(lane, users)
