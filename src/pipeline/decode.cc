@@ -173,6 +173,13 @@ bool check_utf8(const model::user_record& record, std::string& field_name) {
 
 }  // namespace
 
+schema_answer ask_registry(registry::client& registry, int id) {
+  auto schema = registry.schema_by_id(id);
+  if (schema) return {std::move(*schema), false, ""};
+  // Only the registry's definite "no such id" is a fault of the data.
+  return {std::nullopt, registry::schema_not_found(schema.err()), schema.err().message};
+}
+
 value_decoder::value_decoder(schema_fetcher fetch, std::size_t max_value_bytes)
     : fetch_(std::move(fetch)), max_value_bytes_(max_value_bytes) {}
 

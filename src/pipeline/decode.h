@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "model/user.h"
+#include "registry/client.h"
 
 namespace sluice::pipeline {
 
@@ -46,6 +47,9 @@ struct schema_answer {
 
 /// Fetches a writer schema (Avro JSON) by id.
 using schema_fetcher = std::function<schema_answer(int id)>;
+
+/// A schema registry's answer for `id`, as the decoder wants it.
+schema_answer ask_registry(registry::client& registry, int id);
 
 class value_decoder {
  public:

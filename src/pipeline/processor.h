@@ -41,17 +41,11 @@ class processor {
         log_(log::get("process")),
         rules_(rules::rule_set::load(s.rules_file)),
         registry_(registry::client_settings{.url = s.registry_url}),
-        decoder_([this](int id) { return fetch_schema(id); }, s.max_value_bytes) {}
+        decoder_([this](int id) { return ask_registry(registry_, id); }, s.max_value_bytes) {}
 
   int run();
 
  private:
-  schema_answer fetch_schema(int id) {
-    auto schema = registry_.schema_by_id(id);
-    if (schema) return {std::move(*schema), false, ""};
-    // Only the registry's definite "no such id" is a fault of the data.
-    return {std::nullopt, registry::schema_not_found(schema.err()), schema.err().message};
-  }
   void connect();
   std::size_t dead_letter_limit();
   void on_rebalance(kafka::rebalance_kind kind, const std::vector<kafka::topic_partition>& parts);

@@ -176,13 +176,7 @@ class id_reader {
  public:
   explicit id_reader(const verify_settings& s)
       : registry_(registry::client_settings{.url = s.registry_url}),
-        decoder_(
-            [this](int id) -> schema_answer {
-              auto schema = registry_.schema_by_id(id);
-              if (schema) return {std::move(*schema), false, ""};
-              return {std::nullopt, registry::schema_not_found(schema.err()), schema.err().message};
-            },
-            std::size_t{64} << 20) {}
+        decoder_([this](int id) { return ask_registry(registry_, id); }, std::size_t{64} << 20) {}
 
   result<std::optional<std::string>> id_of(const kafka::message& m) {
     if (auto key = cql::uuid_value(m.key()); key && *key) return std::optional(**key);
