@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "stack/http_probe.h"
+#include "stack/setup.h"
 
 namespace sluice::stack {
 namespace fs = std::filesystem;
@@ -19,6 +20,8 @@ namespace {
 
 constexpr const char* kJava17 = "/usr/lib/jvm/java-17-openjdk-amd64/bin/java";
 constexpr const char* kPgBin = "/usr/lib/postgresql/15/bin";
+
+}  // namespace
 
 std::string read_text(const fs::path& file) {
   std::ifstream in(file);
@@ -92,6 +95,24 @@ void ensure_jars(const stack_config& config, const std::string& engine) {
   write_text(stamp, pom_text);
 }
 
+void ensure_python_venv(const stack_config& config, const fs::path& venv,
+                        const fs::path& requirements, const std::string& what) {
+  auto stamp = venv / ".requirements";
+  if (fs::exists(stamp) && read_text(stamp) == read_text(requirements)) return;
+  say(fmt::format("creating the {} venv ({}) from PyPI", what, venv.string()));
+  auto log = config.log_dir() / "install.log";
+  if (run_quiet({"python3", "-m", "venv", venv.string()}, log) != 0 ||
+      run_quiet({(venv / "bin" / "pip").string(), "install", "-q", "--disable-pip-version-check",
+                 "-r", requirements.string()},
+                log) != 0) {
+    throw fatal_error(fmt::format("creating the {} venv {} failed; last lines of {}:\n{}", what,
+                                  venv.string(), log.string(), tail_file(log, 20)));
+  }
+  write_text(stamp, read_text(requirements));
+}
+
+namespace {
+
 std::vector<std::string> java_options_file(
     const fs::path& file, const std::vector<std::pair<std::string, std::string>>& vars) {
   std::vector<std::string> options;
@@ -154,19 +175,9 @@ void ensure_prerequisites(const stack_config& config) {
   ensure_jars(config, "kafka");
   ensure_jars(config, "cassandra");
 
-  auto venv = config.repo_root / ".venv-tools";
-  auto requirements = config.repo_root / "stack" / "tools" / "requirements.txt";
-  auto stamp = venv / ".requirements";
-  if (!fs::exists(stamp) || read_text(stamp) != read_text(requirements)) {
-    say("creating the tools venv (.venv-tools) from PyPI");
-    auto log = config.log_dir() / "install.log";
-    if (run_quiet({"python3", "-m", "venv", venv.string()}, log) != 0 ||
-        run_quiet({(venv / "bin" / "pip").string(), "install", "-q", "-r", requirements.string()},
-                  log) != 0) {
-      throw fatal_error(fmt::format("creating .venv-tools failed; see {}", log.string()));
-    }
-    write_text(stamp, read_text(requirements));
-  }
+  ensure_python_venv(config, config.repo_root / ".venv-tools",
+                     config.repo_root / "stack" / "tools" / "requirements.txt", "tools");
+  ensure_spark_environment(config);
 }
 
 std::vector<component> make_components(const stack_config& config) {
@@ -381,6 +392,8 @@ std::vector<component> make_components(const stack_config& config) {
                fmt::format("http://{}:{}/health", c.host, c.process_metrics_port + 1)) == 200;
   };
   all.push_back(produce);
+  auto spark = spark_components(config);
+  all.insert(all.end(), spark.begin(), spark.end());
   return all;
 }
 
@@ -420,6 +433,7 @@ void create_topics(const stack_config& config) {
   };
   std::vector<topic_spec> specs = {{"users.raw", config.raw_partitions},
                                    {"users.dlq", config.dlq_partitions}};
+  if (config.processor == "both") specs.push_back({"users.dlq.spark", config.dlq_partitions});
   std::vector<rd_kafka_NewTopic_t*> topics;
   for (const auto& spec : specs) {
     topics.push_back(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, 1, err, sizeof err));
@@ -427,7 +441,9 @@ void create_topics(const stack_config& config) {
   // A dead letter is its raw record plus headers: the dead-letter topic takes the raw
   // topic's largest record (the broker's default limit) with 64 KiB to spare, so no
   // letter of a record the raw topic accepted needs cutting.
-  rd_kafka_NewTopic_set_config(topics[1], "max.message.bytes", "1114124");
+  for (std::size_t i = 1; i < topics.size(); ++i) {
+    rd_kafka_NewTopic_set_config(topics[i], "max.message.bytes", "1114124");
+  }
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, topics.data(), topics.size(), nullptr, queue);
   rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 15000);

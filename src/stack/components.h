@@ -36,6 +36,16 @@ void apply_cassandra_schema(const stack_config& config);
 void prepare_postgres_databases(const stack_config& config);
 void register_contract_schema(const stack_config& config);
 
+/// The Spark job's venv (spark/requirements.lock) and jars (stack/spark/pom.xml).
+void ensure_spark_environment(const stack_config& config);
+/// The Spark standalone master and worker (with spark_cluster) and the Spark job (with
+/// processor spark or both), in start order.
+std::vector<component> spark_components(const stack_config& config);
+/// With processor both: the Spark job's own keyspace and dead-letter topic.
+void prepare_spark_outputs(const stack_config& config);
+/// Environment for anything that runs Spark: JAVA_HOME, SPARK_LOCAL_IP, PYTHONPATH, ...
+std::vector<std::string> spark_environment(const stack_config& config);
+
 /// The path of the Java 17 binary (throws fatal_error saying what is needed).
 std::string java_binary();
 

@@ -47,6 +47,11 @@ std::string parse_heap(const std::string& value, const std::string& where) {
   return value;
 }
 
+std::string parse_processor(const std::string& value, const std::string& where) {
+  if (value == "cpp" || value == "spark" || value == "both") return value;
+  throw fatal_error(fmt::format("{}: '{}' is not a processor (cpp, spark or both)", where, value));
+}
+
 }  // namespace
 
 std::size_t heap_mebibytes(const std::string& heap) {
@@ -84,6 +89,22 @@ const std::map<std::string, setter>& setters() {
       {"cassandra_heap", [](auto& c, auto& v, auto& w) { c.cassandra_heap = parse_heap(v, w); }},
       {"raw_partitions", [](auto& c, auto& v, auto& w) { c.raw_partitions = parse_count(v, w); }},
       {"dlq_partitions", [](auto& c, auto& v, auto& w) { c.dlq_partitions = parse_count(v, w); }},
+      {"processor", [](auto& c, auto& v, auto& w) { c.processor = parse_processor(v, w); }},
+      {"spark_metrics_port",
+       [](auto& c, auto& v, auto& w) { c.spark_metrics_port = parse_port(v, w); }},
+      {"spark_cluster", [](auto& c, auto& v, auto& w) { c.spark_cluster = parse_bool(v, w); }},
+      {"spark_master_port",
+       [](auto& c, auto& v, auto& w) { c.spark_master_port = parse_port(v, w); }},
+      {"spark_master_ui_port",
+       [](auto& c, auto& v, auto& w) { c.spark_master_ui_port = parse_port(v, w); }},
+      {"spark_worker_port",
+       [](auto& c, auto& v, auto& w) { c.spark_worker_port = parse_port(v, w); }},
+      {"spark_worker_ui_port",
+       [](auto& c, auto& v, auto& w) { c.spark_worker_ui_port = parse_port(v, w); }},
+      {"spark_worker_cores",
+       [](auto& c, auto& v, auto& w) { c.spark_worker_cores = parse_count(v, w); }},
+      {"spark_worker_memory",
+       [](auto& c, auto& v, auto& w) { c.spark_worker_memory = parse_heap(v, w); }},
   };
   return table;
 }

@@ -41,6 +41,10 @@ int http_get_status(const std::string& url) {
   return perform(url, nullptr).first;
 }
 
+std::pair<int, std::string> http_get(const std::string& url) {
+  return perform(url, nullptr);
+}
+
 std::pair<int, std::string> http_post_schema(const std::string& url, const std::string& schema) {
   std::string body = nlohmann::json{{"schema", schema}}.dump();
   return perform(url, &body);

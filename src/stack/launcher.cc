@@ -113,7 +113,7 @@ int up(const stack_config& config) {
   for (const auto& c : components) {
     if (c.name == "registry") {
       services.push_back(&c);
-    } else if (c.name == "process" || c.name == "produce") {
+    } else if (c.name == "process" || c.name == "produce" || c.name == "spark") {
       pipeline.push_back(&c);
     } else {
       engines.push_back(&c);
@@ -128,6 +128,7 @@ int up(const stack_config& config) {
   create_topics(config);
   apply_cassandra_schema(config);
   prepare_postgres_databases(config);
+  prepare_spark_outputs(config);
   if (std::find(skipped.begin(), skipped.end(), "registry") == skipped.end()) {
     register_contract_schema(config);
   }
@@ -154,6 +155,18 @@ int up(const stack_config& config) {
   if (std::find(skipped.begin(), skipped.end(), "produce") == skipped.end()) {
     fmt::print("  produce    http://{}:{}/metrics  ({} users/s into users.raw)\n", config.host,
                config.process_metrics_port + 1, config.produce_rate);
+  }
+  if (std::find(skipped.begin(), skipped.end(), "spark") == skipped.end()) {
+    bool both = config.processor == "both";
+    fmt::print(
+        "  spark      http://{}:{}/metrics  (users.raw -> {}.users, {}; group sluice-spark)\n",
+        config.host, config.spark_metrics_port, both ? "sluice_spark" : "sluice",
+        both ? "users.dlq.spark" : "users.dlq");
+  }
+  if (config.spark_cluster) {
+    fmt::print("  spark      {}  (standalone master; web UI http://{}:{}, worker UI :{})\n",
+               config.spark_master_url(), config.host, config.spark_master_ui_port,
+               config.spark_worker_ui_port);
   }
   fmt::print("  logs       {}\n", config.log_dir().string());
   return 0;
@@ -201,11 +214,15 @@ int down(const stack_config& config, bool purge, const std::vector<std::string>&
 std::vector<component_status> status(const stack_config& config) {
   std::vector<component_status> all;
   for (const auto& c : make_components(config)) {
+    auto pid = running_pid(config, c);
+    // A part this configuration leaves out is listed only while it runs.
+    if (!pid && c.skip_reason && !c.skip_reason().empty() && c.name.rfind("spark", 0) == 0)
+      continue;
     component_status s;
     s.name = c.name;
     s.port = c.port;
     s.log = config.log_dir() / (c.name + ".log");
-    if (auto pid = running_pid(config, c)) {
+    if (pid) {
       s.running = true;
       s.pid = *pid;
       s.uptime_seconds = process_uptime_seconds(*pid);

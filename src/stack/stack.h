@@ -31,8 +31,19 @@ struct stack_config {
   int registry_port = 8081;
   int postgres_port = 5433;
   int process_metrics_port = 9470;  // `sluice process` /metrics and /health
-  bool start_pipeline = true;       // also run one `sluice process` and one `sluice produce`
-  int produce_rate = 50;            // users per second streamed by `up` (0: no producer)
+  // Which processor(s) `up` starts: cpp (`sluice process`), spark (`sluice spark`) or
+  // both (the Spark job then writes keyspace sluice_spark and topic users.dlq.spark).
+  std::string processor = "cpp";
+  int spark_metrics_port = 9472;  // `sluice spark` /metrics and /health
+  bool spark_cluster = false;     // also run a Spark standalone master and worker
+  int spark_master_port = 7077;
+  int spark_master_ui_port = 8091;  // the master's web UI (Spark's default 8080 is Airflow's)
+  int spark_worker_port = 7078;
+  int spark_worker_ui_port = 8092;
+  int spark_worker_cores = 2;
+  std::string spark_worker_memory = "1g";
+  bool start_pipeline = true;  // also run one `sluice process` and one `sluice produce`
+  int produce_rate = 50;       // users per second streamed by `up` (0: no producer)
   double produce_bad_ratio = 0.05;
   std::string kafka_heap = "1g";
   std::string cassandra_heap = "2g";
@@ -49,6 +60,10 @@ struct stack_config {
   std::filesystem::path log_dir() const { return state_dir / "logs"; }
   std::filesystem::path run_dir() const { return state_dir / "run"; }
   std::filesystem::path conf_dir() const { return state_dir / "conf"; }
+  std::filesystem::path spark_venv() const { return state_dir / "spark" / "venv"; }
+  std::string spark_master_url() const {
+    return "spark://" + host + ":" + std::to_string(spark_master_port);
+  }
 };
 
 /// The settings keys accepted in the config file (`key = value`), as environment

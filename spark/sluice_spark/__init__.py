@@ -1,0 +1,1 @@
+"""The sluice Spark Structured Streaming job."""
