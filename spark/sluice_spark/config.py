@@ -41,6 +41,7 @@ class JobConfig:
     idle_exit: float = 5.0
     executor_memory: str = "1g"
     driver_memory: str = "1g"
+    conf: tuple[str, ...] = ()  # extra Spark settings, KEY=VALUE
 
 
 def _positive(name: str, minimum: int = 1) -> Callable[[str], int]:
@@ -76,6 +77,13 @@ def _registry_url(text: str) -> str:
     if not re.fullmatch(r"https?://[^\s/]+(/.*)?", text):
         raise argparse.ArgumentTypeError(f"--registry wants an http(s) URL, got {text!r}")
     return text.rstrip("/")
+
+
+def _spark_setting(text: str) -> str:
+    key, eq, _ = text.partition("=")
+    if not eq or not re.fullmatch(r"spark\.[A-Za-z0-9._-]+", key):
+        raise argparse.ArgumentTypeError(f"--conf wants spark.KEY=VALUE, got {text!r}")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,12 +134,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle-exit", type=float, default=d.idle_exit)
     p.add_argument("--executor-memory", type=_memory, default=d.executor_memory)
     p.add_argument("--driver-memory", type=_memory, default=d.driver_memory)
+    p.add_argument(
+        "--conf",
+        action="append",
+        type=_spark_setting,
+        default=[],
+        help="extra Spark setting KEY=VALUE (repeatable), e.g. "
+        "spark.cassandra.output.concurrent.writes=10",
+    )
     return p
 
 
 def parse_args(argv: Sequence[str]) -> JobConfig:
     ns = build_parser().parse_args(list(argv))
     values = {f.name: getattr(ns, f.name) for f in dataclasses.fields(JobConfig)}
+    values["conf"] = tuple(values["conf"])
     config = JobConfig(**values)
     if not config.rules.is_file():
         raise ConfigError(f"--rules: no such file {config.rules}")

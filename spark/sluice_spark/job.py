@@ -148,6 +148,9 @@ def spark_session(config: JobConfig) -> SparkSession:
         .config("spark.cassandra.output.consistency.level", "LOCAL_QUORUM")
         .config("spark.sql.streaming.noDataProgressEventInterval", "1000")
     )
+    for setting in config.conf:
+        key, _, value = setting.partition("=")
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     spark.sparkContext.addPyFile(package_zip())

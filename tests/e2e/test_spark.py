@@ -7,6 +7,7 @@ that `sluice up --spark-cluster true` starts."""
 
 import datetime as dt
 import json
+import os
 import struct
 import subprocess
 import time
@@ -28,6 +29,7 @@ from tests.e2e.helpers import (
     drop_lane,
     generate,
     high_watermarks,
+    lane_flags,
     make_lane,
     metric,
     produce_json,
@@ -327,3 +329,90 @@ def test_spark_job_on_the_standalone_cluster_processes_a_batch_verify_reconciles
             [str(sluice_bin), "down", "--only", "spark-worker,spark-master", *UP_FLAGS],
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
+
+
+def test_up_with_processor_both_runs_the_spark_job_beside_the_cpp_one_and_verify_balances(
+    sluice_bin: Path,
+) -> None:
+    up = subprocess.run(
+        [str(sluice_bin), "up", "--processor", "both", *UP_FLAGS],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert up.returncode == 0, up.stderr[-3000:]
+    try:
+        assert "sluice_spark.users, users.dlq.spark; group sluice-spark" in up.stdout
+        status = {
+            c["name"]: c
+            for c in json.loads(
+                subprocess.run(
+                    [str(sluice_bin), "status", "--output", "json", *UP_FLAGS],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                ).stdout  # fmt: skip
+            )
+        }
+        assert status["spark"]["running"] and status["process"]["running"]
+        health = requests.get("http://127.0.0.1:9472/health", timeout=10)
+        assert health.status_code == 200
+        # The Spark job catches up with everything the stack's producer sent so far and
+        # accounts for it on its own keyspace and dead-letter topic.
+        result = subprocess.run(
+            [str(sluice_bin), "verify", *SLUICE_FLAGS, "--group", "sluice-spark",
+             "--keyspace", "sluice_spark", "--dlq-topic", "users.dlq.spark",
+             "--timeout", "400", "--output", "json"],
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        report = json.loads(result.stdout)
+        assert report["ok"] and report["stored"] > 0 and report["dead_by_rule"], report
+        metrics = requests.get("http://127.0.0.1:9472/metrics", timeout=10).text
+        assert "sluice_process_written_total" in metrics
+        assert 'sluice_process_invalid_total{rule="' in metrics
+    finally:
+        subprocess.run(
+            [str(sluice_bin), "down", "--only", "spark", *UP_FLAGS],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+
+
+def spark_cli(
+    sluice_bin: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(sluice_bin), "spark", *SLUICE_FLAGS, *args],
+        capture_output=True, text=True, timeout=120, check=False,
+        env=None if env is None else os.environ | env,
+    )  # fmt: skip
+
+
+def test_spark_job_refuses_bad_configuration_with_a_message_that_says_what_to_do(
+    sluice_bin: Path, lane: Lane, tmp_path: Path
+) -> None:
+    bad_master = spark_cli(sluice_bin, "--master", "yarn")
+    assert bad_master.returncode == 2
+    assert "--master must be local, local[N], local[*] or spark://HOST:PORT, got 'yarn'" in (
+        bad_master.stderr
+    )
+    no_registry = spark_cli(sluice_bin, "--topic", lane.raw, "--registry", "http://127.0.0.1:1")
+    assert no_registry.returncode == 2
+    assert "the schema registry at http://127.0.0.1:1 does not answer" in no_registry.stderr
+    no_kafka = spark_cli(sluice_bin, "--bootstrap", "127.0.0.1:1")
+    assert no_kafka.returncode == 2 and "Kafka at 127.0.0.1:1 is unreachable" in no_kafka.stderr
+    fake_java = tmp_path / "jdk11" / "bin" / "java"
+    fake_java.parent.mkdir(parents=True)
+    fake_java.write_text("#!/bin/sh\necho 'openjdk version \"11.0.24\" 2024-07-16' >&2\n")
+    fake_java.chmod(0o755)
+    old_java = spark_cli(sluice_bin, env={"JAVA_HOME": str(tmp_path / "jdk11")})
+    assert old_java.returncode == 2 and "needs Java 17" in old_java.stderr, old_java.stderr
+    # A checkpoint is bound to its topic and group: reusing it for another is refused
+    # before anything is read (it would skip or re-read the other topic's offsets).
+    checkpoint = tmp_path / "checkpoint"
+    checkpoint.mkdir()
+    (checkpoint / "sluice-job.json").write_text(
+        json.dumps({"job_version": 1, "topic": "users.raw", "group": lane.group})
+    )
+    reused = spark_cli(sluice_bin, *lane_flags(lane), "--checkpoint", str(checkpoint))
+    assert reused.returncode == 2
+    assert "belongs to another job: topic 'users.raw'" in reused.stderr, reused.stderr

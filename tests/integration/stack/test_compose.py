@@ -34,3 +34,20 @@ def test_dockerfile_base_images_are_pinned(repo: Path) -> None:
         if line.startswith("FROM "):
             image = line.split()[1]
             assert ":" in image and not image.endswith(":latest"), line
+
+
+def test_spark_services_run_the_pinned_spark_and_the_job_against_the_master(repo: Path) -> None:
+    services = load(repo)["services"]
+    for name in ("spark-master", "spark-worker"):
+        assert services[name]["image"] == "apache/spark:3.5.7-scala2.12-java17-python3-ubuntu"
+    command = services["spark"]["command"]
+    assert command[command.index("--master") + 1] == "spark://spark-master:7077"
+    assert "spark://spark-master:7077" in services["spark-worker"]["command"]
+    assert "9472:9472" in services["spark"]["ports"]
+    dockerfile = (repo / "spark" / "Dockerfile").read_text()
+    # The same pyspark as the lock, and the image's Spark the same version.
+    assert "pyspark==3.5.7" in (repo / "spark" / "requirements.lock").read_text()
+    for line in dockerfile.splitlines():
+        if line.startswith("FROM "):
+            image = line.split()[1]
+            assert ":" in image and not image.endswith(":latest"), line
