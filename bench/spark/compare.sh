@@ -24,7 +24,7 @@ HALF="${3:-}"
 ROUNDS="${4:-3}"
 # shellcheck source=../process/live.sh
 source "$ROOT/bench/process/live.sh"
-SPARK_ARGS="${SLUICE_BENCH_SPARK_ARGS:---trigger-ms 250 --shuffle-partitions 2}"
+SPARK_ARGS="${SLUICE_BENCH_SPARK_ARGS:---trigger-ms 250 --shuffle-partitions 2 --max-offsets-per-trigger 20000}"
 
 tree_pids() {  # tree_pids PID -> PID and all its descendants
   local all=("$1") i=0
@@ -121,8 +121,8 @@ drain_run() {  # drain_run SIDE RUN -> "rows/s peak_rss_mb cpu_s_per_10k"
     'BEGIN { printf "%.0f %d %.2f\n", (b > a ? n / (b - a) : 0), m, c / (r / 10000) }'
 }
 
-live_side() {  # live_side SIDE RUN RATE -> "rows/s_while_producing p50_ms p99_ms"
-  local side=$1 name="$STAMP-$2" keyspace="bench_${STAMP}_$2" rate=$3 port pid
+live_side() {  # live_side SIDE RUN RATE [drain] -> "rows/s_while_producing p50_ms p99_ms"
+  local side=$1 name="$STAMP-$2" keyspace="bench_${STAMP}_$2" rate=$3 drain=${4:-} port pid
   port=$(free_port)
   new_keyspace "$keyspace"
   new_topic "bench.process.$name.raw" 6
@@ -141,7 +141,9 @@ live_side() {  # live_side SIDE RUN RATE -> "rows/s_while_producing p50_ms p99_m
     --format avro --seed 7 --rate "$rate" --duration 30 >/dev/null 2>&1
   end=$(now)
   written=$(metric "$port" sluice_process_written_total || true)
-  wait_written "$port" $((rate * 30 * 95 / 100 - rate)) 300
+  # Latency runs wait until the processor wrote (nearly) everything sent, so that every
+  # record's latency is in the histogram; rate runs stop at once.
+  [[ -n $drain ]] && wait_written "$port" $((rate * 30 * 95 / 100 - rate)) 300
   local p50 p99
   p50=$(quantile "$port" 0.5)
   p99=$(quantile "$port" 0.99)
@@ -164,7 +166,7 @@ for round in $(seq "$ROUNDS"); do
   done
   half=${HALF:-$(awk -v s="${live[spark]##* }" 'BEGIN { s = s + 0; printf "%d\n", (s > 0 ? s / 2 : 500) }')}
   for side in cpp spark; do
-    read -r _ a b < <(live_side "$side" "h$round$side" "$half")
+    read -r _ a b < <(live_side "$side" "h$round$side" "$half" drain)
     p50[$side]+="$a "; p99[$side]+="$b "
     echo "round $round $side: at $half/s end-to-end p50 $a ms p99 $b ms" >&2
   done

@@ -200,46 +200,49 @@ def wait_for_schemas(
     return resolved
 
 
-def decode_avro_rows(
-    rows: DataFrame,
-    schema_id: int,
-    schema: dict[str, Any],
-    fields: Sequence[str],
-) -> DataFrame:
-    """Rows of one schema id, decoded: the contract's fields, or decode.avro."""
-    text = json.dumps(schema)
-    payload = F.expr("substring(value, 6)")
-    decoded = rows.withColumn("_rec", from_avro(payload, text, {"mode": "PERMISSIVE"}))
-    # from_avro ignores bytes after the record: re-encoding the decoded record with the
-    # same schema gives the record's own length, which must be the whole payload.
-    decoded = decoded.withColumn(
-        "_rest",
-        F.when(
+class AvroReader:
+    """The column expressions that decode the rows of one writer schema, built once per
+    schema id and reused by every batch (building them costs py4j round trips)."""
+
+    def __init__(self, schema_id: int, schema: dict[str, Any], fields: Sequence[str]) -> None:
+        text = json.dumps(schema)
+        payload = F.expr("substring(value, 6)")
+        record = from_avro(payload, text, {"mode": "PERMISSIVE"})
+        self.first: list[Column] = [
+            F.col("*"),
+            record.alias("_rec"),
+        ]
+        # from_avro ignores bytes after the record: re-encoding the decoded record with the
+        # same schema gives the record's own length, which must be the whole payload.
+        rest = F.when(
             F.col("_rec").isNotNull(),
             F.length(payload) - F.length(to_avro(F.col("_rec"), text)),
-        ),
-    )
-    paths = {f["name"]: string_path(f["type"]) for f in schema.get("fields", [])}
-    columns = []
-    for name in fields:
-        path = paths.get(name)
-        if path is None:
-            columns.append(F.lit(None).cast("string").alias(name))
-        else:
-            ref = f"_rec.`{name}`" + (f".{path}" if path else "")
-            columns.append(F.col(ref).alias(name))
-    rule = (
-        F.when(F.col("_rec").isNull(), F.lit("decode.avro"))
-        .when(F.col("_rest") != 0, F.lit("decode.avro"))
-        .otherwise(F.lit(None).cast("string"))
-    )
-    reason = F.when(F.col("_rec").isNull(), F.lit(f"malformed Avro for schema {schema_id}")).when(
-        F.col("_rest") != 0,
-        F.format_string(f"%d trailing bytes after the record (schema {schema_id})", F.col("_rest")),
-    )
-    return decoded.select("*", rule.alias(FAIL_RULE), reason.alias(FAIL_REASON), *columns).drop(
-        "_rec", "_rest"
-    )
+        )
+        paths = {f["name"]: string_path(f["type"]) for f in schema.get("fields", [])}
+        columns = []
+        for name in fields:
+            path = paths.get(name)
+            if path is None:
+                columns.append(F.lit(None).cast("string").alias(name))
+            else:
+                ref = f"_rec.`{name}`" + (f".{path}" if path else "")
+                columns.append(F.col(ref).alias(name))
+        rule = (
+            F.when(F.col("_rec").isNull(), F.lit("decode.avro"))
+            .when(rest != 0, F.lit("decode.avro"))
+            .otherwise(F.lit(None).cast("string"))
+        )
+        reason = F.when(
+            F.col("_rec").isNull(), F.lit(f"malformed Avro for schema {schema_id}")
+        ).when(
+            rest != 0,
+            F.format_string(f"%d trailing bytes after the record (schema {schema_id})", rest),
+        )
+        self.second = [rule.alias(FAIL_RULE), reason.alias(FAIL_REASON), *columns]
+
+    def decode(self, rows: DataFrame, keep: Sequence[str]) -> DataFrame:
+        """Rows of this schema id: `keep` columns, fail_rule/fail_reason and the fields."""
+        return rows.select(*self.first).select(*keep, *self.second)
 
 
 def utf8_failure(fields: Sequence[str]) -> tuple[Column, Column]:

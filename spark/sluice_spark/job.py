@@ -175,11 +175,12 @@ class BatchProcessor:
         self.dlq_max_bytes = dlq_max_bytes
         self.last_input_at = time.monotonic()
         self.stopping = threading.Event()
+        self.router = route.Router(contract, lambda: sinks.letter_headers(contract.version))
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         started_ms = int(time.time() * 1000)
         fields = self.contract.fields
-        raw = route.raw_records(batch)
+        raw = route.raw_records(batch, started_ms)
         kind, schema_id, reason = decode.framing_columns(
             F.col("value"), self.config.max_value_bytes
         )
@@ -195,24 +196,19 @@ class BatchProcessor:
         self, framed: DataFrame, fields: tuple[str, ...], batch_id: int, started_ms: int
     ) -> None:
         clock = time.monotonic()
-        ids = [
-            r[0]
-            for r in framed.where(F.col("kind") == "avro")
-            .select(decode.SCHEMA_ID)
-            .distinct()
-            .collect()
-        ]
+        kinds = framed.select("kind", decode.SCHEMA_ID).distinct().collect()
+        ids = [r[1] for r in kinds if r[0] == "avro"]
+        has_json = any(r[0] == "json" for r in kinds)
+        if not kinds:
+            return  # an empty batch: nothing to write, nothing to count
         resolved = decode.wait_for_schemas(
             self.schemas, sorted(ids), lambda _: self.stats.dependency_waits.inc()
         )
-        decoded = route.decode_records(framed, resolved, fields)
-        checked = route.route(
-            decoded.coalesce(self.config.shuffle_partitions),
-            self.contract,
-            F.lit(started_ms).cast("long"),
-            lambda: sinks.letter_headers(self.contract.version),
-        )
-        checked = checked.persist()
+        decoded = self.router.decode(framed, resolved, has_json)
+        checked = self.router.judge(decoded.coalesce(self.config.shuffle_partitions))
+        # Materialised once, lineage cut: the sinks and the figures then plan over stored
+        # rows instead of re-optimising the contract's expressions for every action.
+        checked = checked.localCheckpoint(eager=True)
         try:
             total = checked.count()
             judged = time.monotonic()
