@@ -53,8 +53,9 @@ void print_text(const pipeline::verify_report& r, const verify_options& o) {
   print_records("missing", r.missing_records, r.missing);
   fmt::print("in both sinks   {:>10}\n", r.in_both);
   print_records("in both", r.in_both_records, r.in_both);
-  fmt::print("unexpected      {:>10}  rows, {} dead letters naming no record\n", r.unexpected_rows,
-             r.unexpected_letters);
+  fmt::print("unexpected      {:>10}  rows, {} dead letters naming no record of theirs\n",
+             r.unexpected_rows, r.unexpected_letters);
+  print_records("unexpected row", r.unexpected_row_examples, r.unexpected_rows);
   fmt::print("not processed   {:>10}  (group {})\n", r.not_yet_processed, s.group_id);
   if (r.duplicate_dead_letters)
     fmt::print("re-sent dead letters {} (counted once)\n", r.duplicate_dead_letters);
@@ -87,6 +88,7 @@ int run_verify(verify_options o) {
                         {"in_both", r.in_both},
                         {"in_both_records", records_json(r.in_both_records)},
                         {"unexpected_rows", r.unexpected_rows},
+                        {"unexpected_row_examples", records_json(r.unexpected_row_examples)},
                         {"unexpected_dead_letters", r.unexpected_letters},
                         {"not_yet_processed", r.not_yet_processed},
                         {"duplicate_dead_letters", r.duplicate_dead_letters},

@@ -3,6 +3,8 @@
 // snapshot) and a pass over the raw records that places each one.
 #include "pipeline/verify.h"
 
+#include <algorithm>
+
 #include <atomic>
 #include <fstream>
 #include <limits>
@@ -304,11 +306,22 @@ result<verify_report> verify(const verify_settings& settings) {
                      raw->size(), raw_took, rows->size(), letters->positions.size(), seconds(),
                      letters_took));
 
-  // Rows that name a position in the snapshot, by position: each must be a record.
-  std::unordered_map<std::uint64_t, bool> row_positions;  // -> matched by a record
+  // Rows that name a position in the snapshot, by position: each must be the record there,
+  // of the same id (a row naming another id's record does not store that record).
+  struct named_position {
+    std::vector<std::string> ids;  // of the rows naming it (one, unless rows are wrong)
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    std::string matched;  // the id of the record there, once found; "*" for an unreadable one
+  };
+  std::unordered_map<std::uint64_t, named_position> row_positions;
   for (const auto& [id, origin] : *rows) {
-    if (origin.same_topic && in_snapshot(report.snapshot, origin.partition, origin.offset))
-      row_positions.emplace(position_key(origin.partition, origin.offset), false);
+    if (!origin.same_topic || !in_snapshot(report.snapshot, origin.partition, origin.offset))
+      continue;
+    auto& named = row_positions[position_key(origin.partition, origin.offset)];
+    named.partition = origin.partition;
+    named.offset = origin.offset;
+    named.ids.push_back(id);
   }
   std::unordered_set<std::uint64_t> letters_seen;
   auto note = [&](std::vector<unaccounted_record>& list, const raw_record& r) {
@@ -320,8 +333,12 @@ result<verify_report> verify(const verify_settings& settings) {
     auto position = position_key(r.partition, r.offset);
     bool lettered = letters->positions.count(position) != 0;
     if (lettered) letters_seen.insert(position);
-    if (auto row = row_positions.find(position); row != row_positions.end()) {
-      row->second = true;
+    auto row = row_positions.find(position);
+    // A record whose id verify cannot read (not a UUID) is taken at the row's word.
+    if (row != row_positions.end() &&
+        (r.id.empty() || std::find(row->second.ids.begin(), row->second.ids.end(), r.id) !=
+                             row->second.ids.end())) {
+      row->second.matched = r.id.empty() ? row->second.ids.front() : r.id;
       if (lettered) {
         ++report.in_both;
         note(report.in_both_records, r);
@@ -345,7 +362,16 @@ result<verify_report> verify(const verify_settings& settings) {
     ++report.missing;
     note(report.missing_records, r);
   }
-  for (const auto& [position, matched] : row_positions) report.unexpected_rows += matched ? 0 : 1;
+  for (const auto& [position, named] : row_positions) {
+    // At most one row holds the record at a position; any other names it wrongly.
+    for (const auto& id : named.ids) {
+      if (id == named.matched) continue;
+      ++report.unexpected_rows;
+      if (report.unexpected_row_examples.size() < s.examples)
+        report.unexpected_row_examples.push_back(
+            {named.partition, named.offset, cql::uuid_text(id)});
+    }
+  }
   report.unexpected_letters =
       static_cast<std::int64_t>(letters->positions.size() - letters_seen.size());
   report.dead_by_rule = std::move(letters->by_rule);

@@ -50,13 +50,16 @@ struct verify_report {
   std::int64_t dead_lettered = 0;  // records with a dead letter (by source position)
   std::int64_t duplicate_dead_letters = 0;  // re-sent after a crash (harmless, reported)
   std::int64_t missing = 0;                 // neither dead-lettered nor in a row
-  std::int64_t in_both = 0;             // dead-lettered and also the row of its id: a verdict split
-  std::int64_t unexpected_rows = 0;     // rows naming a position in the snapshot with no record
+  std::int64_t in_both = 0;  // dead-lettered and also the row of its id: a verdict split
+  // rows naming a position in the snapshot that holds no record of their id
+  std::int64_t unexpected_rows = 0;
   std::int64_t unexpected_letters = 0;  // dead letters naming such a position
   std::int64_t not_yet_processed = 0;   // records past the group's committed offsets
   std::map<std::string, std::int64_t> dead_by_rule;
   std::vector<unaccounted_record> missing_records;  // the first `examples` of them
   std::vector<unaccounted_record> in_both_records;
+  std::vector<unaccounted_record>
+      unexpected_row_examples;  // the row's id and the position it names
   bool ok() const {
     return missing == 0 && in_both == 0 && unexpected_rows == 0 && unexpected_letters == 0 &&
            not_yet_processed == 0;

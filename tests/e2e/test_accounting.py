@@ -308,3 +308,36 @@ def test_transaction_markers_and_aborted_records_are_not_counted_and_stop_at_end
     assert ids == {u["id"] for u in committed}
     report = verify(sluice_bin, lane)
     assert report["produced"] == 500 and report["stored"] == 500
+
+
+def test_verify_fails_naming_a_row_that_claims_another_ids_record_and_keeps_the_real_one(
+    sluice_bin: Path, lane: Lane, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "run.json"
+    run = produce_run(
+        sluice_bin, lane, manifest, "--count", "500", "--bad-ratio", "0", "--seed", "8"
+    )
+    assert run.wait(120) == 0, run.stderr.read() if run.stderr else ""
+    run_processor_to_end(sluice_bin, lane)
+    assert run_verify(sluice_bin, lane)[0] == 0
+    real = lane.session.execute(
+        f"SELECT id, source_partition, source_offset FROM {lane.keyspace}.users LIMIT 1"
+    ).one()
+    # A row of an id no record has, naming a real record's position (a bug that wrote
+    # the wrong id, or a hand-made row): the position's record is still stored by its own
+    # row, and the stray row is named.
+    forged = uuid.uuid4()
+    lane.session.execute(
+        f"INSERT INTO {lane.keyspace}.users (id, first_name, source_topic, source_partition, "
+        "source_offset) VALUES (%s, 'Nobody', %s, %s, %s)",
+        (forged, lane.raw, real.source_partition, real.source_offset),
+    )
+    code, report = run_verify(sluice_bin, lane)
+    assert code == 1 and not report["ok"], report
+    assert report["unexpected_rows"] == 1 and report["missing"] == 0, report
+    assert report["stored"] == 500, "the real record is still stored by its own row"
+    assert report["unexpected_row_examples"] == [
+        {"partition": real.source_partition, "offset": real.source_offset, "id": str(forged)}
+    ]
+    lane.session.execute(f"DELETE FROM {lane.keyspace}.users WHERE id = %s", (forged,))
+    assert run_verify(sluice_bin, lane)[0] == 0
