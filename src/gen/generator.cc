@@ -226,7 +226,16 @@ profile generator::build(std::uint64_t index, bool full) const {
   p.dob_date = iso_instant(dob, static_cast<int>(rng.below(1000)));
   p.dob_age = years_between(dob, as_of_seconds_);
   constexpr std::int64_t registration_start = 1009843200;  // 2002-01-01
-  std::int64_t registered = rng.between(registration_start, as_of_seconds_ - 86400);
+  std::int64_t latest_registration = as_of_seconds_ - 86400;
+  std::int64_t registered = rng.between(registration_start, latest_registration);
+  if (registered < dob) {
+    // Nobody registers before being born: a draw before the birth moves, without another
+    // draw (so every other user and field stays as it was), into the years after the
+    // user's 13th birthday.
+    std::int64_t earliest = std::max(registration_start, dob + 13 * year);
+    registered = earliest + (registered - registration_start) %
+                                std::max<std::int64_t>(1, latest_registration - earliest);
+  }
   p.registered_date = iso_instant(registered, static_cast<int>(rng.below(1000)));
   p.registered_age = years_between(registered, as_of_seconds_);
 

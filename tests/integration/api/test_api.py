@@ -263,11 +263,6 @@ def test_ages_are_the_whole_years_from_birth_and_registration_dates(api: str) ->
     assert min(ages) < 30 and max(ages) > 70, sorted(ages)  # the whole 18..90 range is drawn
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="generator bug: registered.date is drawn from 2002-01-01 on, independently of "
-    "dob, so about 1 user in 80 registers before being born (src/gen/generator.cc)",
-)
 def test_nobody_registers_before_being_born(api: str) -> None:
     users = users_of(api, results=1000, seed="born", inc="dob,registered")
     early = [u for u in users if u["registered"]["date"] < u["dob"]["date"]]
