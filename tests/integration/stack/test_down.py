@@ -1,0 +1,75 @@
+"""`sluice down` on a state folder of its own (never the running stack's): it stops only
+the processes its pid files name *and* that are still the component they were (the pid
+may have been reused by anything since), and `--purge` wipes the data, nothing else."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def down(sluice_bin: Path, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLUICE_")}
+    return subprocess.run(
+        [str(sluice_bin), "down", "--state-dir", str(state), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=clean,
+    )
+
+
+def sleeper(*argv_tail: str) -> subprocess.Popen[bytes]:
+    """A process that sleeps; extra arguments only change its command line."""
+    return subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(300)", *argv_tail],
+        start_new_session=True,
+    )
+
+
+def test_down_stops_a_component_by_pid_file_but_never_a_stranger_holding_a_reused_pid(
+    sluice_bin: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    (state / "run").mkdir(parents=True)
+    stranger = sleeper()  # its command line is not Kafka's: the pid was reused
+    ours = sleeper("org.apache.cassandra.service.CassandraDaemon")
+    try:
+        (state / "run" / "kafka.pid").write_text(f"{stranger.pid}\n")
+        (state / "run" / "cassandra.pid").write_text(f"{ours.pid}\n")
+        result = down(sluice_bin, state)
+        assert result.returncode == 0, result.stderr
+        assert ours.wait(30) is not None, "the component's process was stopped"
+        assert f"stopping cassandra (pid {ours.pid})" in result.stderr
+        time.sleep(0.5)
+        assert stranger.poll() is None, "a process that is not the component lives on"
+        assert f"pid {stranger.pid}" not in result.stderr
+        assert not (state / "run" / "kafka.pid").exists(), "the stale pid file is gone"
+        assert not (state / "run" / "cassandra.pid").exists()
+    finally:
+        for p in (stranger, ours):
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
+
+
+def test_down_purge_wipes_data_and_generated_config_but_keeps_logs_and_downloads(
+    sluice_bin: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    for folder in ("data/kafka", "data/cassandra", "conf", "logs", "lib/kafka"):
+        (state / folder).mkdir(parents=True)
+    (state / "data" / "kafka" / "00000.log").write_text("records")
+    (state / "conf" / "kafka.properties").write_text("x=1")
+    (state / "logs" / "kafka.log").write_text("log")
+    (state / "lib" / "kafka" / "kafka.jar").write_text("jar")
+    refused = down(sluice_bin, state, "--purge", "--only", "kafka")
+    assert refused.returncode == 2 and "--purge wipes every component" in refused.stderr
+    assert (state / "data" / "kafka" / "00000.log").exists(), "a refused purge wipes nothing"
+    result = down(sluice_bin, state, "--purge")
+    assert result.returncode == 0, result.stderr
+    assert not (state / "data").exists() and not (state / "conf").exists()
+    assert (state / "logs" / "kafka.log").read_text() == "log"
+    assert (state / "lib" / "kafka" / "kafka.jar").exists(), "downloads are kept"
