@@ -19,23 +19,10 @@ namespace {
 /// The job's flags: the stack's addresses first, so that the user's own flags win.
 std::vector<std::string> job_argv(const stack::stack_config& c,
                                   const std::vector<std::string>& user_args) {
-  std::vector<std::string> argv = {(c.spark_venv() / "bin" / "python").string(),
-                                   "-m",
-                                   "sluice_spark.job",
-                                   "--bootstrap",
-                                   fmt::format("{}:{}", c.host, c.kafka_port),
-                                   "--registry",
-                                   fmt::format("http://{}:{}", c.host, c.registry_port),
-                                   "--cassandra-host",
-                                   c.host,
-                                   "--cassandra-port",
-                                   std::to_string(c.cassandra_port),
-                                   "--metrics-port",
-                                   std::to_string(c.spark_metrics_port),
-                                   "--jars-dir",
-                                   (c.lib_dir() / "spark").string(),
-                                   "--checkpoint",
-                                   (c.data_dir() / "spark" / "checkpoint").string()};
+  std::vector<std::string> argv = {(c.spark_venv() / "bin" / "python").string(), "-m",
+                                   "sluice_spark.job"};
+  auto stack_flags = stack::spark_job_stack_flags(c);
+  argv.insert(argv.end(), stack_flags.begin(), stack_flags.end());
   argv.insert(argv.end(), user_args.begin(), user_args.end());
   return argv;
 }

@@ -1,10 +1,13 @@
 // Definitions of the stack's components and the set-up steps that follow start-up.
 #include "stack/components.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 
@@ -155,6 +158,58 @@ int psql(const stack_config& config, const std::string& sql,
        postgres_user()});
 }
 
+/// psql reading its SQL from stdin (`-f -`), for statements that hold a secret.
+int psql_stdin(const stack_config& config, const std::string& sql) {
+  std::vector<std::string> argv = {(fs::path(kPgBin) / "psql").string(),
+                                   "-h",
+                                   config.host,
+                                   "-p",
+                                   std::to_string(config.postgres_port),
+                                   "-U",
+                                   "postgres",
+                                   "-d",
+                                   "postgres",
+                                   "-v",
+                                   "ON_ERROR_STOP=1",
+                                   "-q",
+                                   "-X",
+                                   "-f",
+                                   "-"};
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw fatal_error("pipe for psql failed");
+  auto log = config.log_dir() / "postgres-setup.log";
+  pid_t pid = fork();
+  if (pid < 0) throw fatal_error("fork for psql failed");
+  if (pid == 0) {
+    dup2(fds[0], STDIN_FILENO);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  ::close(fds[0]);
+  auto* previous = signal(SIGPIPE, SIG_IGN);  // psql may exit before reading it all
+  std::size_t done = 0;
+  while (done < sql.size()) {
+    auto n = ::write(fds[1], sql.data() + done, sql.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fds[1]);
+  signal(SIGPIPE, previous);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 }  // namespace
 
 std::string java_binary() {
@@ -178,6 +233,7 @@ void ensure_prerequisites(const stack_config& config) {
   ensure_python_venv(config, config.repo_root / ".venv-tools",
                      config.repo_root / "stack" / "tools" / "requirements.txt", "tools");
   ensure_spark_environment(config);
+  if (config.airflow) ensure_airflow_environment(config);
 }
 
 std::vector<component> make_components(const stack_config& config) {
@@ -394,17 +450,51 @@ std::vector<component> make_components(const stack_config& config) {
   all.push_back(produce);
   auto spark = spark_components(config);
   all.insert(all.end(), spark.begin(), spark.end());
+  auto airflow = airflow_components(config);
+  all.insert(all.end(), airflow.begin(), airflow.end());
   return all;
 }
 
 void prepare_postgres_databases(const stack_config& config) {
-  const char* sql =
+  // The password goes to psql on stdin, never on a command line; terse errors and no
+  // statement in the server log on error, so that it is not written anywhere else either.
+  auto sql = fmt::format(
+      "\\set VERBOSITY terse\n"
+      "SET log_min_error_statement = panic;\n"
       "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'airflow') THEN "
-      "CREATE ROLE airflow LOGIN PASSWORD 'airflow'; END IF; END $$;";
-  if (psql(config, sql) != 0) throw fatal_error("creating the PostgreSQL role airflow failed");
+      "CREATE ROLE airflow LOGIN; END IF; END $$;\n"
+      "ALTER ROLE airflow WITH LOGIN PASSWORD '{}';\n",
+      airflow_database_password(config));
+  if (psql_stdin(config, sql) != 0) {
+    throw fatal_error(fmt::format("creating the PostgreSQL role airflow failed; see {}",
+                                  (config.log_dir() / "postgres-setup.log").string()));
+  }
   if (psql(config, "SELECT 1", "airflow") != 0 &&
       psql(config, "CREATE DATABASE airflow OWNER airflow") != 0) {
     throw fatal_error("creating the PostgreSQL database airflow failed");
+  }
+  // The role logs in with its password (scram-sha-256), not through the trust lines.
+  auto hba = config.data_dir() / "postgres" / "pg_hba.conf";
+  auto line = fmt::format("host    airflow    airflow    {}/32    scram-sha-256", config.host);
+  auto text = read_text(hba);
+  if (text.find(line) == std::string::npos) {
+    std::istringstream lines(text);
+    std::string out, current;
+    bool placed = false;
+    while (std::getline(lines, current)) {
+      auto first = current.find_first_not_of(" \t");
+      if (!placed && first != std::string::npos && current[first] != '#') {
+        out += "# sluice up: the airflow role needs its password\n" + line + "\n";
+        placed = true;
+      }
+      out += current + "\n";
+    }
+    if (!placed) out += line + "\n";
+    write_text(hba, out);
+    say("pg_hba.conf: the airflow role authenticates with scram-sha-256");
+    if (psql(config, "SELECT pg_reload_conf()") != 0) {
+      throw fatal_error("reloading PostgreSQL's configuration (pg_hba.conf) failed");
+    }
   }
 }
 

@@ -45,6 +45,23 @@ std::vector<component> spark_components(const stack_config& config);
 void prepare_spark_outputs(const stack_config& config);
 /// Environment for anything that runs Spark: JAVA_HOME, SPARK_LOCAL_IP, PYTHONPATH, ...
 std::vector<std::string> spark_environment(const stack_config& config);
+/// The flags that point `sluice spark` at this stack: Kafka, registry, Cassandra, the
+/// metrics port, the jars and the checkpoint under the state folder.
+std::vector<std::string> spark_job_stack_flags(const stack_config& config);
+
+/// Airflow's venv (airflow/requirements.lock, pip upgraded first), once per lock content.
+void ensure_airflow_environment(const stack_config& config);
+/// airflow-api, airflow-triggerer, airflow-dag-processor and airflow-scheduler, in start
+/// order (`airflow db migrate` runs before the api-server starts).
+std::vector<component> airflow_components(const stack_config& config);
+/// The environment of every Airflow process (LAUNCH.md section 3): paths of the secret
+/// files, never a secret.
+std::vector<std::string> airflow_environment(const stack_config& config);
+/// The PostgreSQL password of the role airflow, generated at the first start into a 0600
+/// file under <state>/airflow/secrets (folder 0700).
+std::string airflow_database_password(const stack_config& config);
+/// The JSON file holding the generated admin password of Airflow's UI and REST API.
+std::filesystem::path airflow_admin_password_file(const stack_config& config);
 
 /// The path of the Java 17 binary (throws fatal_error saying what is needed).
 std::string java_binary();

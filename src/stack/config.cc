@@ -103,6 +103,11 @@ const std::map<std::string, setter>& setters() {
        [](auto& c, auto& v, auto& w) { c.spark_worker_ui_port = parse_port(v, w); }},
       {"spark_worker_cores",
        [](auto& c, auto& v, auto& w) { c.spark_worker_cores = parse_count(v, w); }},
+      {"airflow", [](auto& c, auto& v, auto& w) { c.airflow = parse_bool(v, w); }},
+      {"airflow_api_port",
+       [](auto& c, auto& v, auto& w) { c.airflow_api_port = parse_port(v, w); }},
+      {"airflow_parallelism",
+       [](auto& c, auto& v, auto& w) { c.airflow_parallelism = parse_count(v, w); }},
       {"spark_worker_memory",
        [](auto& c, auto& v, auto& w) { c.spark_worker_memory = parse_heap(v, w); }},
   };

@@ -34,7 +34,8 @@ std::string upper(std::string text) {
 }
 
 void start(const stack_config& config, const component& c) {
-  if (port_open(config.host, c.port)) {
+  // Port 0: the component listens nowhere (nothing to check).
+  if (c.port != 0 && port_open(config.host, c.port)) {
     throw fatal_error(fmt::format(
         "port {} for {} is already taken by {}: stop that process, or choose another port "
         "with SLUICE_{}_PORT or --{}-port",
@@ -43,7 +44,8 @@ void start(const stack_config& config, const component& c) {
   if (c.prepare) c.prepare();
   int pid = spawn_detached(c.command());
   write_pid_file(pid_file(config, c), pid);
-  fmt::print(stderr, "  started {} (pid {}, port {}, log {})\n", c.name, pid, c.port,
+  fmt::print(stderr, "  started {} (pid {}, {}log {})\n", c.name, pid,
+             c.port != 0 ? fmt::format("port {}, ", c.port) : std::string(),
              (config.log_dir() / (c.name + ".log")).string());
 }
 
@@ -113,7 +115,8 @@ int up(const stack_config& config) {
   for (const auto& c : components) {
     if (c.name == "registry") {
       services.push_back(&c);
-    } else if (c.name == "process" || c.name == "produce" || c.name == "spark") {
+    } else if (c.name == "process" || c.name == "produce" || c.name == "spark" ||
+               c.name.rfind("airflow-", 0) == 0) {
       pipeline.push_back(&c);
     } else {
       engines.push_back(&c);
@@ -168,6 +171,14 @@ int up(const stack_config& config) {
                config.spark_master_url(), config.host, config.spark_master_ui_port,
                config.spark_worker_ui_port);
   }
+  if (std::find(skipped.begin(), skipped.end(), "airflow-api") == skipped.end()) {
+    fmt::print("  airflow    http://{}:{}/  (UI and REST API; user admin, password in {})\n",
+               config.host, config.airflow_api_port, airflow_admin_password_file(config).string());
+    fmt::print(
+        "  airflow    DAGs sluice_user_stream, randomuser_to_kafka from {} (new DAGs start "
+        "paused)\n",
+        (config.repo_root / "airflow" / "dags").string());
+  }
   fmt::print("  logs       {}\n", config.log_dir().string());
   return 0;
 }
@@ -216,7 +227,8 @@ std::vector<component_status> status(const stack_config& config) {
   for (const auto& c : make_components(config)) {
     auto pid = running_pid(config, c);
     // A part this configuration leaves out is listed only while it runs.
-    if (!pid && c.skip_reason && !c.skip_reason().empty() && c.name.rfind("spark", 0) == 0)
+    if (!pid && c.skip_reason && !c.skip_reason().empty() &&
+        (c.name.rfind("spark", 0) == 0 || c.name.rfind("airflow", 0) == 0))
       continue;
     component_status s;
     s.name = c.name;

@@ -93,30 +93,13 @@ component spark_job(const stack_config& c) {
   };
   job.command = [&c] {
     bool both = c.processor == "both";
-    std::vector<std::string> argv = {c.sluice_bin.string(),
-                                     "spark",
-                                     "--bootstrap",
-                                     fmt::format("{}:{}", c.host, c.kafka_port),
-                                     "--registry",
-                                     fmt::format("http://{}:{}", c.host, c.registry_port),
-                                     "--cassandra-host",
-                                     c.host,
-                                     "--cassandra-port",
-                                     std::to_string(c.cassandra_port),
-                                     "--metrics-port",
-                                     std::to_string(c.spark_metrics_port),
-                                     "--group",
-                                     "sluice-spark",
-                                     "--keyspace",
-                                     both ? "sluice_spark" : "sluice",
-                                     "--dlq-topic",
-                                     both ? "users.dlq.spark" : "users.dlq",
-                                     "--checkpoint",
-                                     (c.data_dir() / "spark" / "checkpoint").string(),
-                                     "--jars-dir",
-                                     (c.lib_dir() / "spark").string(),
-                                     "--master",
-                                     c.spark_cluster ? c.spark_master_url() : "local[2]"};
+    std::vector<std::string> argv = {c.sluice_bin.string(), "spark"};
+    auto stack_flags = spark_job_stack_flags(c);
+    argv.insert(argv.end(), stack_flags.begin(), stack_flags.end());
+    argv.insert(argv.end(),
+                {"--group", "sluice-spark", "--keyspace", both ? "sluice_spark" : "sluice",
+                 "--dlq-topic", both ? "users.dlq.spark" : "users.dlq", "--master",
+                 c.spark_cluster ? c.spark_master_url() : "local[2]"});
     return spawn_request{argv, c.log_dir() / "spark.log", {}, {}, {}};
   };
   job.ready = [&c] {
@@ -138,6 +121,16 @@ std::vector<std::string> spark_environment(const stack_config& c) {
   };
   if (!std::getenv("JAVA_HOME")) env.push_back(std::string("JAVA_HOME=") + kJavaHome);
   return env;
+}
+
+std::vector<std::string> spark_job_stack_flags(const stack_config& c) {
+  return {"--bootstrap",      fmt::format("{}:{}", c.host, c.kafka_port),
+          "--registry",       fmt::format("http://{}:{}", c.host, c.registry_port),
+          "--cassandra-host", c.host,
+          "--cassandra-port", std::to_string(c.cassandra_port),
+          "--metrics-port",   std::to_string(c.spark_metrics_port),
+          "--jars-dir",       (c.lib_dir() / "spark").string(),
+          "--checkpoint",     (c.data_dir() / "spark" / "checkpoint").string()};
 }
 
 void ensure_spark_environment(const stack_config& config) {

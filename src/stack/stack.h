@@ -42,8 +42,13 @@ struct stack_config {
   int spark_worker_ui_port = 8092;
   int spark_worker_cores = 2;
   std::string spark_worker_memory = "1g";
-  bool start_pipeline = true;  // also run one `sluice process` and one `sluice produce`
-  int produce_rate = 50;       // users per second streamed by `up` (0: no producer)
+  // Apache Airflow (airflow/): api-server, scheduler, dag-processor and triggerer on
+  // PostgreSQL's `airflow` database, installed into <state>/airflow/venv.
+  bool airflow = true;
+  int airflow_api_port = 8082;  // the api-server: UI and REST API (8080 is `sluice api`'s)
+  int airflow_parallelism = 2;  // LocalExecutor worker processes (sized for 2 cores)
+  bool start_pipeline = true;   // also run one `sluice process` and one `sluice produce`
+  int produce_rate = 50;        // users per second streamed by `up` (0: no producer)
   double produce_bad_ratio = 0.05;
   std::string kafka_heap = "1g";
   std::string cassandra_heap = "2g";
@@ -61,6 +66,8 @@ struct stack_config {
   std::filesystem::path run_dir() const { return state_dir / "run"; }
   std::filesystem::path conf_dir() const { return state_dir / "conf"; }
   std::filesystem::path spark_venv() const { return state_dir / "spark" / "venv"; }
+  std::filesystem::path airflow_dir() const { return state_dir / "airflow"; }
+  std::filesystem::path airflow_venv() const { return airflow_dir() / "venv"; }
   std::string spark_master_url() const {
     return "spark://" + host + ":" + std::to_string(spark_master_port);
   }

@@ -68,5 +68,22 @@ TEST(StackConfig, BadHeapSizeIsRejected) {
   EXPECT_EQ(config.kafka_heap, "512m");
 }
 
+TEST(StackConfig, AirflowSettings) {
+  stack_config config;
+  EXPECT_TRUE(config.airflow);
+  EXPECT_EQ(config.airflow_api_port, 8082);
+  EXPECT_EQ(config.airflow_parallelism, 2);
+  set_config_value(config, "airflow", "false", "--airflow");
+  set_config_value(config, "airflow_api_port", "18082", "--airflow-api-port");
+  set_config_value(config, "airflow_parallelism", "4", "--airflow-parallelism");
+  EXPECT_FALSE(config.airflow);
+  EXPECT_EQ(config.airflow_api_port, 18082);
+  EXPECT_EQ(config.airflow_parallelism, 4);
+  EXPECT_THROW(set_config_value(config, "airflow", "maybe", "flag"), fatal_error);
+  EXPECT_THROW(set_config_value(config, "airflow_parallelism", "0", "flag"), fatal_error);
+  config.state_dir = "/s";
+  EXPECT_EQ(config.airflow_venv(), std::filesystem::path("/s/airflow/venv"));
+}
+
 }  // namespace
 }  // namespace sluice::stack

@@ -1,0 +1,1 @@
+"""Unit tests of sluice_airflow and the DAGs."""
