@@ -51,3 +51,25 @@ def test_spark_services_run_the_pinned_spark_and_the_job_against_the_master(repo
         if line.startswith("FROM "):
             image = line.split()[1]
             assert ":" in image and not image.endswith(":latest"), line
+
+
+def test_airflow_services_run_the_pinned_airflow_with_secrets_from_files_only(repo: Path) -> None:
+    services = load(repo)["services"]
+    airflow = {n: s for n, s in services.items() if n.startswith("airflow-")}
+    assert set(airflow) == {
+        "airflow-migrate",
+        "airflow-api",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+    }
+    for name, service in airflow.items():
+        assert service["image"] == "apache/airflow:3.3.2-python3.11", name
+        env = service["environment"]
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"].startswith("cat /run/secrets/")
+        assert not any("PASSWORD" in k and not k.endswith("_FILE") for k in env), name
+        assert env["AIRFLOW__CORE__PARALLELISM"] == "2"
+    assert "8082:8082" in services["airflow-api"]["ports"]
+    assert "POSTGRES_PASSWORD" not in services["postgres"]["environment"]
+    # The version the stack installs from the lock is the image's.
+    assert "apache-airflow==3.3.2" in (repo / "airflow" / "requirements.lock").read_text()
