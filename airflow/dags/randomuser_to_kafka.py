@@ -12,16 +12,10 @@ from typing import Any
 import pendulum
 from airflow.providers.apache.kafka.operators.produce import ProduceToTopicOperator
 from airflow.sdk import DAG, task
-from sluice_airflow import randomuser
+from sluice_airflow import DAG_DEFAULT_ARGS, randomuser
 from sluice_airflow.config import ensure_kafka_connection, task_settings
 from sluice_airflow.interval import interval_key
 from sluice_airflow.stream import interval_start
-
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "sluice",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=20),
-}
 
 with DAG(
     dag_id="randomuser_to_kafka",
@@ -29,7 +23,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=DAG_DEFAULT_ARGS,
     tags=["sluice"],
     doc_md=__doc__,
 ):

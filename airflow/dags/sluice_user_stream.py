@@ -10,16 +10,11 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import DAG, Asset, CronDataIntervalTimetable, task
-from sluice_airflow import USERS_ASSET_NAME, stream
+from sluice_airflow import DAG_DEFAULT_ARGS, USERS_ASSET_NAME, stream
 from sluice_airflow.config import schedule
 from sluice_airflow.operators import WaitCommittedOperator
 
 USERS = Asset(name=USERS_ASSET_NAME)
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "sluice",
-    "retries": 2,
-    "retry_delay": timedelta(seconds=20),
-}
 
 with DAG(
     dag_id="sluice_user_stream",
@@ -27,7 +22,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=DAG_DEFAULT_ARGS,
     tags=["sluice"],
     doc_md=__doc__,
 ):
