@@ -23,6 +23,8 @@ std::string_view to_string(errc code) {
       return "protocol error";
     case errc::server:
       return "server error";
+    case errc::conflict:
+      return "conflict";
     case errc::internal:
       return "internal error";
   }

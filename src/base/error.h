@@ -21,6 +21,7 @@ enum class errc {
   unavailable,  // an engine is down or refusing work
   protocol,     // a peer broke its wire protocol
   server,       // a peer answered with an error
+  conflict,     // the request contradicts the current state (exists already, in use)
   internal,
 };
 

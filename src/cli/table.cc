@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/user_query.h"
+
 namespace sluice::cli {
 
 void print_table(const std::vector<std::string>& header,
@@ -37,13 +39,7 @@ void print_table(const std::vector<std::string>& header,
 void print_rows(const cql::rows_result& rows, const std::string& output) {
   if (rows.columns.empty()) return;
   if (output == "json") {
-    for (const auto& row : rows.rows) {
-      nlohmann::json line = nlohmann::json::object();
-      for (std::size_t c = 0; c < rows.columns.size(); ++c) {
-        line[rows.columns[c].name] =
-            row[c] ? nlohmann::json(cql::cell_text(rows.columns[c].type, row[c]))
-                   : nlohmann::json();
-      }
+    for (const auto& line : pipeline::rows_json(rows)) {
       fmt::print("{}\n", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     }
     return;

@@ -20,13 +20,6 @@ struct verify_options {
   double timeout_seconds = 60;
 };
 
-nlohmann::json records_json(const std::vector<pipeline::unaccounted_record>& records) {
-  auto out = nlohmann::json::array();
-  for (const auto& r : records)
-    out.push_back({{"partition", r.partition}, {"offset", r.offset}, {"id", r.id}});
-  return out;
-}
-
 void print_records(const char* what, const std::vector<pipeline::unaccounted_record>& records,
                    std::int64_t total) {
   for (const auto& r : records)
@@ -73,27 +66,7 @@ int run_verify(verify_options o) {
   if (!report) throw fatal_error(report.err());
   const auto& r = *report;
   if (o.output == "json") {
-    auto snapshot = nlohmann::json::object();
-    for (const auto& [p, span] : r.snapshot)
-      snapshot[std::to_string(p)] = {{"begin", span.begin}, {"end", span.end}};
-    nlohmann::json j = {{"topic", o.settings.source_topic},
-                        {"manifest", o.settings.manifest_path},
-                        {"snapshot", snapshot},
-                        {"produced", r.produced},
-                        {"stored", r.stored},
-                        {"superseded", r.superseded},
-                        {"dead_lettered", r.dead_lettered},
-                        {"missing", r.missing},
-                        {"missing_records", records_json(r.missing_records)},
-                        {"in_both", r.in_both},
-                        {"in_both_records", records_json(r.in_both_records)},
-                        {"unexpected_rows", r.unexpected_rows},
-                        {"unexpected_row_examples", records_json(r.unexpected_row_examples)},
-                        {"unexpected_dead_letters", r.unexpected_letters},
-                        {"not_yet_processed", r.not_yet_processed},
-                        {"duplicate_dead_letters", r.duplicate_dead_letters},
-                        {"dead_by_rule", r.dead_by_rule},
-                        {"ok", r.ok()}};
+    auto j = pipeline::verify_report_json(r, o.settings);
     fmt::print("{}\n", j.dump(2));
   } else {
     print_text(r, o);

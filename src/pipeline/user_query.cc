@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "cql/values.h"
 
 namespace sluice::pipeline {
 
@@ -94,6 +95,19 @@ result<user_counts> count_users(const user_query_settings& s) {
       });
   if (!scanned) return scanned.err();
   return counts;
+}
+
+nlohmann::json rows_json(const cql::rows_result& rows) {
+  auto out = nlohmann::json::array();
+  for (const auto& row : rows.rows) {
+    nlohmann::json line = nlohmann::json::object();
+    for (std::size_t c = 0; c < rows.columns.size(); ++c) {
+      line[rows.columns[c].name] =
+          row[c] ? nlohmann::json(cql::cell_text(rows.columns[c].type, row[c])) : nlohmann::json();
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
 }
 
 }  // namespace sluice::pipeline

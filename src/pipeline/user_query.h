@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "base/result.h"
 #include "cql/cql.h"
 
@@ -18,6 +20,9 @@ struct user_query_settings {
 
 /// The columns the queries return, in order.
 extern const char* const user_columns;
+
+/// Rows as JSON objects keyed by column name (cells as `sluice query` prints them).
+nlohmann::json rows_json(const cql::rows_result& rows);
 
 /// The row of one user (empty rows when the id is not stored). Fails with
 /// invalid_argument when `id` is not a UUID.

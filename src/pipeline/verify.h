@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/result.h"
 #include "cql/cql.h"
 #include "kafka/config.h"
@@ -71,5 +73,8 @@ result<std::map<std::int32_t, kafka::offset_span>> manifest_spans(const std::str
                                                                   std::string& topic);
 
 result<verify_report> verify(const verify_settings& settings);
+
+/// The report as `sluice verify --output json` prints it (and the console serves it).
+nlohmann::json verify_report_json(const verify_report& report, const verify_settings& settings);
 
 }  // namespace sluice::pipeline

@@ -236,6 +236,38 @@ void ensure_prerequisites(const stack_config& config) {
   if (config.airflow) ensure_airflow_environment(config);
 }
 
+// The console (`sluice ui`) on loopback, told every address of this stack by flags.
+component console_component(const stack_config& config) {
+  const auto& c = config;
+  component ui;
+  ui.name = "ui";
+  ui.port = c.ui_port;
+  ui.command_marker = " ui ";
+  ui.skip_reason = [&c]() -> std::string { return c.ui ? "" : "ui is false"; };
+  ui.command = [&c] {
+    std::vector<std::string> argv = {c.sluice_bin.string(), "ui", "--port",
+                                     std::to_string(c.ui_port)};
+    for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+             {"state-dir", c.state_dir.string()},
+             {"host", c.host},
+             {"kafka-port", std::to_string(c.kafka_port)},
+             {"registry-port", std::to_string(c.registry_port)},
+             {"cassandra-port", std::to_string(c.cassandra_port)},
+             {"process-metrics-port", std::to_string(c.process_metrics_port)},
+             {"spark-metrics-port", std::to_string(c.spark_metrics_port)},
+             {"airflow", c.airflow ? "true" : "false"},
+             {"airflow-api-port", std::to_string(c.airflow_api_port)}}) {
+      argv.push_back("--" + key);
+      argv.push_back(value);
+    }
+    return spawn_request{argv, c.log_dir() / "ui.log", {}, {}, {}};
+  };
+  ui.ready = [&c] {
+    return http_get_status(fmt::format("http://{}:{}/health", c.host, c.ui_port)) == 200;
+  };
+  return ui;
+}
+
 std::vector<component> make_components(const stack_config& config) {
   std::vector<component> all;
   const auto& c = config;
@@ -452,6 +484,7 @@ std::vector<component> make_components(const stack_config& config) {
   all.insert(all.end(), spark.begin(), spark.end());
   auto airflow = airflow_components(config);
   all.insert(all.end(), airflow.begin(), airflow.end());
+  all.push_back(console_component(config));
   return all;
 }
 

@@ -13,7 +13,10 @@ size_t append_body(char* data, size_t size, size_t count, void* target) {
   return size * count;
 }
 
-std::pair<int, std::string> perform(const std::string& url, const std::string* post_body) {
+std::pair<int, std::string> perform(
+    const std::string& url, const std::string* post_body,
+    const std::vector<std::string>& extra_headers = {},
+    const char* content_type = "Content-Type: application/vnd.schemaregistry.v1+json") {
   CURL* curl = curl_easy_init();
   if (!curl) return {0, "curl_easy_init failed"};
   std::string body;
@@ -23,9 +26,10 @@ std::pair<int, std::string> perform(const std::string& url, const std::string* p
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  for (const auto& h : extra_headers) headers = curl_slist_append(headers, h.c_str());
+  if (post_body) headers = curl_slist_append(headers, content_type);
+  if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   if (post_body) {
-    headers = curl_slist_append(headers, "Content-Type: application/vnd.schemaregistry.v1+json");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->c_str());
   }
   long status = 0;
@@ -43,6 +47,11 @@ int http_get_status(const std::string& url) {
 
 std::pair<int, std::string> http_get(const std::string& url) {
   return perform(url, nullptr);
+}
+
+std::pair<int, std::string> http_request(const std::string& url, const std::string* json_body,
+                                         const std::vector<std::string>& headers) {
+  return perform(url, json_body, headers, "Content-Type: application/json");
 }
 
 std::pair<int, std::string> http_post_schema(const std::string& url, const std::string& schema) {

@@ -47,8 +47,11 @@ struct stack_config {
   bool airflow = true;
   int airflow_api_port = 8082;  // the api-server: UI and REST API (8080 is `sluice api`'s)
   int airflow_parallelism = 2;  // LocalExecutor worker processes (sized for 2 cores)
-  bool start_pipeline = true;   // also run one `sluice process` and one `sluice produce`
-  int produce_rate = 50;        // users per second streamed by `up` (0: no producer)
+  // The console (`sluice ui`) on 127.0.0.1:ui_port, started by `up`.
+  bool ui = true;
+  int ui_port = 9000;
+  bool start_pipeline = true;  // also run one `sluice process` and one `sluice produce`
+  int produce_rate = 50;       // users per second streamed by `up` (0: no producer)
   double produce_bad_ratio = 0.05;
   std::string kafka_heap = "1g";
   std::string cassandra_heap = "2g";
