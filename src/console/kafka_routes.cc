@@ -29,7 +29,10 @@ nlohmann::json size_on_disk(const console::state& s, const std::string& topic) {
     if (dash == std::string::npos || name.substr(0, dash) != topic) continue;
     found = true;
     for (const auto& file : std::filesystem::recursive_directory_iterator(dir.path(), ec)) {
-      if (file.is_regular_file(ec)) total += file.file_size(ec);
+      // The segments' records (*.log), as Kafka's DescribeLogDirs counts them; the
+      // preallocated index files would add 10 MB each.
+      if (file.is_regular_file(ec) && file.path().extension() == ".log")
+        total += file.file_size(ec);
     }
   }
   return found ? nlohmann::json(total) : nlohmann::json(nullptr);
@@ -287,7 +290,8 @@ web::response browse(console::state& s, const std::string& name, const web::requ
     out["high"] = extent[p].end;
     if (span.end < extent[p].end) out["next_offset"] = span.end;
     if (span.begin > extent[p].begin)
-      out["prev_offset"] = std::max(extent[p].begin, span.begin - page->limit);
+      out["prev_offset"] =
+          std::max(extent[p].begin, span.begin - (page->newest ? *page->newest : page->limit));
   }
   return json_answer(out);
 }

@@ -127,6 +127,22 @@ pipeline::dlq_settings dlq_settings(const console::state& s) {
   return d;
 }
 
+// The dead letter's original value as the message browser would show it, shortened.
+std::string value_preview(console::state& s, const pipeline::dead_letter_record& d) {
+  raw_message m;
+  m.value = d.value;
+  auto view = s.decoder->view(m);
+  std::string text;
+  if (view["value"].is_string()) {
+    text = view["value"].get<std::string>();
+  } else if (!view["value"].is_null()) {
+    text = view["value"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } else if (view["value_hex"].is_string()) {
+    text = "0x" + view["value_hex"].get<std::string>();
+  }
+  return text.size() > 400 ? text.substr(0, 400) + "..." : text;
+}
+
 web::response dead_letters(console::state& s, const web::request& r) {
   std::optional<web::response> bad;
   auto samples = *int_param(r, "samples", 0, 50, 5, bad);
@@ -146,7 +162,7 @@ web::response dead_letters(console::state& s, const web::request& r) {
           rules = comma == std::string_view::npos ? std::string_view{} : rules.substr(comma + 1);
           ++by_rule[rule];
           auto& keep = newest[rule];
-          std::string preview = d.value ? d.value->substr(0, 300) : "";
+          std::string preview = value_preview(s, d);
           keep.push_back({{"partition", d.partition},
                           {"offset", d.offset},
                           {"timestamp_ms", d.timestamp_ms},
