@@ -1,11 +1,12 @@
 # Multi-stage build of the `sluice` binary on Debian 12 with Debian's libraries (the
-# same packages ./dev installs). Not exercised by CI: no Docker engine runs there.
+# same packages ./dev installs; Node and npm bundle the console's page from web/). Not exercised by CI: no Docker engine runs there.
 FROM debian:12.8-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       librdkafka-dev libavro-dev libboost-dev libboost-system-dev libsimdjson-dev libfmt-dev \
       libspdlog-dev libcli11-dev libre2-dev libbenchmark-dev libcurl4-openssl-dev liblz4-dev \
       libyaml-cpp-dev libssl-dev nlohmann-json3-dev libgtest-dev googletest \
+      nodejs npm \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

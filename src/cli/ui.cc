@@ -25,6 +25,7 @@ struct ui_options {
   std::string bind = "127.0.0.1";
   int port = 0;  // 0: the stack's ui_port
   std::string token_file;
+  std::string bootstrap, registry, process_metrics, spark_metrics, producer_metrics, airflow_url;
   cql::session_config cassandra;
   cassandra_flags cassandra_extra;
 };
@@ -58,11 +59,17 @@ console::console_options console_settings(ui_options& o) {
   if (c.cassandra.host == cql::session_config{}.host) c.cassandra.host = config.host;
   if (c.cassandra.port == cql::session_config{}.port) c.cassandra.port = config.cassandra_port;
   apply_cassandra_flags(o.cassandra_extra, "cql-", c.cassandra);
+  if (!o.bootstrap.empty()) c.kafka.bootstrap_servers = o.bootstrap;
+  if (!o.registry.empty()) c.registry_url = o.registry;
   c.cpp_metrics_url = fmt::format("http://{}:{}/metrics", config.host, config.process_metrics_port);
   c.producer_metrics_url =
       fmt::format("http://{}:{}/metrics", config.host, config.process_metrics_port + 1);
   c.spark_metrics_url = fmt::format("http://{}:{}/metrics", config.host, config.spark_metrics_port);
   c.airflow_url = fmt::format("http://{}:{}", config.host, config.airflow_api_port);
+  if (!o.process_metrics.empty()) c.cpp_metrics_url = o.process_metrics;
+  if (!o.spark_metrics.empty()) c.spark_metrics_url = o.spark_metrics;
+  if (!o.producer_metrics.empty()) c.producer_metrics_url = o.producer_metrics;
+  if (!o.airflow_url.empty()) c.airflow_url = o.airflow_url;
   if (config.airflow) c.airflow_password_file = stack::airflow_admin_password_file(config);
   c.stack = config;
   return c;
@@ -90,6 +97,12 @@ SLUICE_VERB("ui", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option(
       "--token-file", o->token_file,
       "file holding the access token (or set SLUICE_UI_TOKEN); required beyond loopback");
+  cmd->add_option("--bootstrap", o->bootstrap, "Kafka bootstrap servers (default: the stack's)");
+  cmd->add_option("--registry", o->registry, "schema registry URL (default: the stack's)");
+  cmd->add_option("--process-metrics", o->process_metrics, "URL of `sluice process` /metrics");
+  cmd->add_option("--spark-metrics", o->spark_metrics, "URL of the Spark job's /metrics");
+  cmd->add_option("--producer-metrics", o->producer_metrics, "URL of `sluice produce` /metrics");
+  cmd->add_option("--airflow-url", o->airflow_url, "Airflow's API server (default: the stack's)");
   add_cassandra_flags(cmd, "cql-", o->cassandra, o->cassandra_extra);
   add_stack_flags(cmd, o->stack);
   return [o] { return run_ui(*o); };

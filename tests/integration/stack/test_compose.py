@@ -27,6 +27,18 @@ def test_published_ports_match_the_launcher_defaults(repo: Path) -> None:
     assert "5433:5432" in published["postgres"]
     assert "8081:8081" in published["registry"]
     assert "8080:8080" in published["api"]
+    assert "9000:9000" in published["ui"]
+
+
+def test_the_console_binds_beyond_loopback_only_with_a_token_from_a_mounted_file(
+    repo: Path,
+) -> None:
+    ui = load(repo)["services"]["ui"]
+    command = ui["command"]
+    assert command[command.index("--bind") + 1] == "0.0.0.0"
+    token_file = command[command.index("--token-file") + 1]
+    assert any(volume.endswith(f":{token_file}:ro") for volume in ui["volumes"])
+    assert "SLUICE_UI_TOKEN" not in str(ui.get("environment", {}))
 
 
 def test_dockerfile_base_images_are_pinned(repo: Path) -> None:
