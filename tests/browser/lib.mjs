@@ -99,10 +99,19 @@ export class UiPage {
       const text = msg.text();
       const m = FAILED_RESOURCE.exec(text);
       if (m && this.allowed4xx.has(Number(m[1]))) return;
-      this.problems.push(`console.${type} on ${this.current}: ${text} (${msg.location()?.url || 'no url'})`);
+      this.problems.push(`console.${type} on ${this.where()}: ${text} (${msg.location()?.url || 'no url'})`);
     });
-    page.on('pageerror', (err) => this.problems.push(`page error on ${this.current}: ${err.stack || err.message || err}`));
-    page.on('crash', () => this.problems.push(`page crashed on ${this.current}`));
+    page.on('pageerror', (err) => this.problems.push(`page error on ${this.where()}: ${err.stack || err.message || err}`));
+    page.on('crash', () => this.problems.push(`page crashed on ${this.where()}`));
+  }
+
+  /** The route shown now ("#/topics/users.raw"). */
+  where() {
+    try {
+      return new URL(this.page.url()).hash || '#/';
+    } catch {
+      return String(this.current);
+    }
   }
 
   /** Allows Chrome's "Failed to load resource ... status of <status>" for a deliberate 4xx. */
@@ -124,7 +133,7 @@ export class UiPage {
   /** Saves a full-page PNG of what is shown now into SLUICE_ARTIFACTS. */
   async screenshot(label = '') {
     const n = String(this.shots.length + 1).padStart(2, '0');
-    const file = path.join(ARTIFACTS, `${fileSafe(this.t.name)}.${n}.${fileSafe(label || this.current || 'blank')}.png`);
+    const file = path.join(ARTIFACTS, `${fileSafe(this.t.name).slice(0, 60)}.${n}.${fileSafe(label || this.where())}.png`);
     await this.page.screenshot({ path: file, fullPage: true, timeout: 20000 });
     this.shots.push(file);
     return file;
@@ -132,6 +141,21 @@ export class UiPage {
 
   testid(id) {
     return this.page.getByTestId(id);
+  }
+
+  /** Runs `action` (a click) and waits for the API answer to `apiPath` it causes, then a frame. */
+  async reloadVia(action, apiPath) {
+    const [res] = await Promise.all([
+      this.page.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1${apiPath}`),
+      action(),
+    ]);
+    await this.frame();
+    return res;
+  }
+
+  /** Resolves after the next rendered frame. */
+  frame() {
+    return this.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
   }
 }
 

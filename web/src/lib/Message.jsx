@@ -9,21 +9,36 @@ function keyText(m) {
   return '(no key)';
 }
 
+// The API's remark on a decoded value (trailing bytes, JSON that does not parse).
+function Remark({ m }) {
+  return m.note ? (
+    <div class="note" data-testid="message-note">
+      note: {m.note}
+    </div>
+  ) : null;
+}
+
 function Value({ m }) {
   const f = m.value_format;
   if (f === 'avro' || f === 'json') {
     return (
-      <pre class="value json" data-testid="message-value">
-        {JSON.stringify(m.value, null, 2)}
-      </pre>
+      <div>
+        <Remark m={m} />
+        <pre class="value json" data-testid="message-value">
+          {JSON.stringify(m.value, null, 2)}
+        </pre>
+      </div>
     );
   }
   if (f === 'text') {
     const v = typeof m.value === 'string' ? m.value : JSON.stringify(m.value, null, 2);
     return (
-      <pre class="value text" data-testid="message-value">
-        {v}
-      </pre>
+      <div>
+        <Remark m={m} />
+        <pre class="value text" data-testid="message-value">
+          {v}
+        </pre>
+      </div>
     );
   }
   if (f === 'null' || (m.value === null && !m.value_hex)) {
