@@ -103,29 +103,35 @@ void add_page_routes(console::state& s, web::router& routes) {
     return page;
   });
   // The page: /, the bundle's files, and every unknown non-API path (hash routing).
-  routes.add_prefix(
-      "GET", "/", guarded(s, false, [](const web::request& r) {
-        if (r.path.starts_with("/api/")) {
-          return web::json_error(404, fmt::format("no endpoint GET {}", r.path), "path");
-        }
-        const auto* file = find_asset(r.path == "/" ? "/index.html" : r.path);
-        if (file == nullptr) file = find_asset("/index.html");
-        web::response page;
-        if (file == nullptr) {
-          page.status = 500;
-          page.content_type = "text/plain";
-          page.body = "this sluice binary was built without the console's page (web/)";
-          return page;
-        }
-        page.content_type = file->content_type;
-        page.body.assign(reinterpret_cast<const char*>(file->data), file->size);
-        page.headers.emplace_back("Cache-Control", r.path == "/" || r.path == "/index.html"
-                                                       ? "no-cache"
-                                                       : "public, max-age=3600");
-        page.headers.emplace_back("X-Content-Type-Options", "nosniff");
-        page.headers.emplace_back("X-Frame-Options", "DENY");
-        return page;
-      }));
+  routes.add_prefix("GET", "/", [&s](const web::request& r) {
+    if (auto refused = s.guard.check(r, false)) {
+      if (refused->status != 401 || r.path.starts_with("/api/")) return *refused;
+      web::response to_login;  // a browser without the token: to the login form
+      to_login.status = 303;
+      to_login.headers.emplace_back("Location", "/login");
+      return to_login;
+    }
+    if (r.path.starts_with("/api/")) {
+      return web::json_error(404, fmt::format("no endpoint GET {}", r.path), "path");
+    }
+    const auto* file = find_asset(r.path == "/" ? "/index.html" : r.path);
+    if (file == nullptr) file = find_asset("/index.html");
+    web::response page;
+    if (file == nullptr) {
+      page.status = 500;
+      page.content_type = "text/plain";
+      page.body = "this sluice binary was built without the console's page (web/)";
+      return page;
+    }
+    page.content_type = file->content_type;
+    page.body.assign(reinterpret_cast<const char*>(file->data), file->size);
+    page.headers.emplace_back("Cache-Control", r.path == "/" || r.path == "/index.html"
+                                                   ? "no-cache"
+                                                   : "public, max-age=3600");
+    page.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    page.headers.emplace_back("X-Frame-Options", "DENY");
+    return page;
+  });
 }
 
 namespace {

@@ -161,36 +161,13 @@ result<std::vector<partition_lag>> admin::group_lag(const std::string& group_id,
 
 result<std::string> admin::topic_config(const topic& t, const std::string& name,
                                         std::chrono::milliseconds timeout) {
-  rd_kafka_t* rk = handle_->c_ptr();
-  auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout);
-  if (!opts) return opts.err();
-  using resource_ptr =
-      std::unique_ptr<rd_kafka_ConfigResource_t, c_deleter<rd_kafka_ConfigResource_destroy>>;
-  resource_ptr resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.str().c_str()));
-  auto* raw = resource.get();
-  queue_ptr queue(rd_kafka_queue_new(rk));
-  rd_kafka_DescribeConfigs(rk, &raw, 1, (*opts).get(), queue.get());
-  auto what = fmt::format("describing the configs of topic {}", t.str());
-  auto ev = wait_result(queue.get(), timeout, what);
-  if (!ev) return ev.err();
-  event_ptr owned(*ev);
-  const auto* res = rd_kafka_event_DescribeConfigs_result(owned.get());
-  size_t n = 0;
-  const auto** resources = rd_kafka_DescribeConfigs_result_resources(res, &n);
-  for (size_t i = 0; i < n; ++i) {
-    if (auto code = rd_kafka_ConfigResource_error(resources[i]); code != 0) {
-      const char* msg = rd_kafka_ConfigResource_error_string(resources[i]);
-      return kafka_error(code, what, msg != nullptr ? msg : "");
-    }
-    size_t entries = 0;
-    const auto** configs = rd_kafka_ConfigResource_configs(resources[i], &entries);
-    for (size_t e = 0; e < entries; ++e) {
-      if (name != rd_kafka_ConfigEntry_name(configs[e])) continue;
-      const char* value = rd_kafka_ConfigEntry_value(configs[e]);
-      return std::string(value != nullptr ? value : "");
-    }
+  auto all = topic_configs(t, timeout);
+  if (!all) return all.err();
+  for (const auto& entry : *all) {
+    if (entry.name == name) return entry.value;
   }
-  return make_error(errc::not_found, "{}: no entry {}", what, name);
+  return make_error(errc::not_found, "describing the configs of topic {}: no entry {}", t.str(),
+                    name);
 }
 
 }  // namespace sluice::kafka

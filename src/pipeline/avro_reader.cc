@@ -111,36 +111,17 @@ bool avro_reader::read_json(avro_schema_t type, nlohmann::json& out, std::string
 bool avro_reader::read_json_blocks(avro_schema_t type, nlohmann::json& out, std::string& problem,
                                    int depth) {
   bool is_map = avro_typeof(type) == AVRO_MAP;
-  avro_schema_t item = is_map ? avro_schema_map_values(type) : avro_schema_array_items(type);
   out = is_map ? nlohmann::json::object() : nlohmann::json::array();
-  while (true) {
-    std::int64_t count = 0;
-    if (!read_long(count, problem)) return false;
-    if (count == 0) return true;
-    if (count < 0) {  // negative count: followed by the block's size in bytes
-      std::int64_t size = 0;
-      if (!read_long(size, problem)) return false;
-      count = -count;
+  return each_block_item(type, problem, [&](avro_schema_t item, std::string_view key) {
+    nlohmann::json element;
+    if (!read_json(item, element, problem, depth + 1)) return false;
+    if (is_map) {
+      out[as_json_text(key)] = std::move(element);
+    } else {
+      out.push_back(std::move(element));
     }
-    if (static_cast<std::uint64_t>(count) > remaining()) {
-      return (problem = fmt::format("block of {} items exceeds the bytes left", count), false);
-    }
-    for (std::int64_t k = 0; k < count; ++k) {
-      nlohmann::json element;
-      std::string key;
-      if (is_map) {
-        std::string_view raw_key;
-        if (!read_bytes(raw_key, problem)) return false;
-        key = as_json_text(raw_key);
-      }
-      if (!read_json(item, element, problem, depth + 1)) return false;
-      if (is_map) {
-        out[key] = std::move(element);
-      } else {
-        out.push_back(std::move(element));
-      }
-    }
-  }
+    return true;
+  });
 }
 
 }  // namespace sluice::pipeline

@@ -117,7 +117,10 @@ class avro_reader {
     pos_ += static_cast<std::size_t>(length);
     return true;
   }
-  bool read_blocks(avro_schema_t type, std::string& problem, int depth) {
+  /// Walks the blocks of an array or map, calling on_item(item schema, map key) for each
+  /// item with the reader positioned on the item's value.
+  template <typename OnItem>
+  bool each_block_item(avro_schema_t type, std::string& problem, OnItem&& on_item) {
     bool is_map = avro_typeof(type) == AVRO_MAP;
     avro_schema_t item = is_map ? avro_schema_map_values(type) : avro_schema_array_items(type);
     while (true) {
@@ -133,14 +136,17 @@ class avro_reader {
         return (problem = fmt::format("block of {} items exceeds the bytes left", count), false);
       }
       for (std::int64_t k = 0; k < count; ++k) {
-        std::optional<std::string_view> ignored;
-        if (is_map) {
-          std::string_view key;
-          if (!read_bytes(key, problem)) return false;
-        }
-        if (!read_value(item, ignored, problem, depth + 1)) return false;
+        std::string_view key;
+        if (is_map && !read_bytes(key, problem)) return false;
+        if (!on_item(item, key)) return false;
       }
     }
+  }
+  bool read_blocks(avro_schema_t type, std::string& problem, int depth) {
+    return each_block_item(type, problem, [&](avro_schema_t item, std::string_view) {
+      std::optional<std::string_view> ignored;
+      return read_value(item, ignored, problem, depth + 1);
+    });
   }
   std::string_view data_;
   std::size_t pos_ = 0;

@@ -47,6 +47,21 @@ TEST(MessageView, ConfluentAvroIsDecodedToJsonWithUnionsUnwrapped) {
   EXPECT_FALSE(message_decoder::matches(v, "zz"));
 }
 
+TEST(MessageView, MapsEnumsAndNegativeBlockCountsDecode) {
+  message_decoder d([](int) {
+    return schema_text{std::string(R"({"type":"record","name":"M","fields":[
+      {"name":"m","type":{"type":"map","values":"long"}},
+      {"name":"e","type":{"type":"enum","name":"E","symbols":["A","B"]}}]})"),
+                       ""};
+  });
+  // map: a block of -1 items (zigzag 0x01) of 3 bytes, key "k" -> 5, end; enum index 1
+  std::string avro = std::string("\x01\x06\x02k\x0a\x00\x02", 7);
+  auto v = d.view(raw_message{0, 0, 0, std::nullopt, confluent(3, avro), {}});
+  ASSERT_EQ(v["value_format"], "avro") << v.dump();
+  EXPECT_EQ(v["value"]["m"]["k"], 5);
+  EXPECT_EQ(v["value"]["e"], "B");
+}
+
 TEST(MessageView, AnUnknownSchemaIdShowsHexAndTheRegistrysAnswer) {
   auto d = decoder();
   auto v = d.view(raw_message{0, 0, 0, std::nullopt, confluent(99, "\x02"), {}});

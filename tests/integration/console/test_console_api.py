@@ -409,7 +409,8 @@ def _answers(url: str) -> bool:
 def test_beyond_loopback_every_request_needs_the_token(second_console: tuple[str, str]) -> None:
     url, token = second_console
     assert requests.get(f"{url}/api/v1/topics", timeout=10).status_code == 401
-    assert requests.get(f"{url}/", timeout=10).status_code == 401
+    to_login = requests.get(f"{url}/", allow_redirects=False, timeout=10)
+    assert to_login.status_code == 303 and to_login.headers["Location"] == "/login"
     wrong = requests.get(
         f"{url}/api/v1/topics", headers={"Authorization": "Bearer nope"}, timeout=10
     )

@@ -31,7 +31,7 @@ export function session(refresh = false) {
 /** Turns an error answer into a sentence for the page. */
 export function errorMessage(status, body, text) {
   if (status === 401) {
-    return 'This console requires a token: open /login?token=<your token> once in this browser.';
+    return 'This console requires an access token: log in at /login once in this browser.';
   }
   if (body && typeof body === 'object' && body.error) {
     const what = String(body.error);

@@ -1,0 +1,42 @@
+// The console's figures (issue: console), in headless Chromium (Debian's) against the
+// running stack:
+//   paint <url-hash> <testid> <count> <runs>: milliseconds from navigation to `count`
+//     elements with data-testid=`testid` visible, each run in a fresh browser context
+//     (no cache); prints one line per run and the median;
+//   hold <seconds>: keeps the dashboard open (polling every second, as a user would).
+import { chromium } from 'playwright-core';
+
+const ui = (process.env.SLUICE_UI_URL || 'http://127.0.0.1:9000').replace(/\/+$/, '');
+const [mode, ...args] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--headless=new'],
+});
+try {
+  if (mode === 'paint') {
+    const [hash, testid, count, runs] = args;
+    const times = [];
+    for (let i = 0; i < Number(runs); i++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const started = Date.now();
+      await page.goto(`${ui}/#/${hash}`);
+      await page.getByTestId(testid).nth(Number(count) - 1).waitFor({ state: 'visible', timeout: 30000 });
+      const elapsed = Date.now() - started;
+      times.push(elapsed);
+      console.log(`  run ${i + 1}: ${elapsed} ms`);
+      await context.close();
+    }
+    times.sort((a, b) => a - b);
+    console.log(`median ${times[Math.floor(times.length / 2)]} ms`);
+  } else if (mode === 'hold') {
+    const page = await browser.newPage();
+    await page.goto(`${ui}/#/`);
+    await page.getByTestId('page-dashboard').waitFor();
+    await new Promise((r) => setTimeout(r, Number(args[0]) * 1000));
+  } else {
+    throw new Error(`unknown mode '${mode}': paint or hold`);
+  }
+} finally {
+  await browser.close();
+}
