@@ -1,4 +1,4 @@
-// Fetch wrapper for the console's JSON API (/api/v1/). Before the first request it GETs
+// Fetch wrapper for the console's JSON API (/api/v1/). Before the first POST it GETs
 // /api/v1/session (which sets the session cookie and hands out the CSRF token); every POST
 // carries `X-CSRF-Token`. Error answers ({error, parameter}) become ApiError with a readable
 // message that names the parameter.
@@ -81,9 +81,8 @@ async function send(method, path, body, csrf) {
   return json ?? {};
 }
 
-/** GET /api/v1<path>?<params>, after the session is established. */
+/** GET /api/v1<path>?<params>. Reads need no session: they do not wait for one. */
 export async function get(path, params) {
-  await session();
   return send('GET', path + query(params));
 }
 
