@@ -175,6 +175,7 @@ console::state::~state() {
     if (job->worker.joinable()) job->worker.join();
   }
   if (verify.worker.joinable()) verify.worker.join();
+  if (cassandra.worker.joinable()) cassandra.worker.join();
 }
 
 console::console(console_options options) : state_(std::make_unique<state>(std::move(options))) {

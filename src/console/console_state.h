@@ -47,6 +47,19 @@ struct verify_job {
   std::thread worker;
 };
 
+/// The Cassandra view's row count and latest users, from one scan of the table, kept for
+/// a while: the scan reads every row (seconds at a few hundred thousand rows).
+struct cassandra_cache {
+  std::mutex mutex;
+  bool have = false;
+  bool refreshing = false;
+  std::int64_t as_of_ms = 0;
+  std::int64_t rows = 0;
+  nlohmann::json latest;  // the newest 100 registrations
+  std::string error;      // the last refresh's failure
+  std::thread worker;
+};
+
 struct console::state {
   console_options options;
   request_guard guard;
@@ -58,6 +71,7 @@ struct console::state {
   std::map<std::string, std::unique_ptr<search_job>> searches;
   std::atomic<int> next_search{1};
   verify_job verify;
+  cassandra_cache cassandra;
   std::atomic<bool> stopping{false};
   std::unique_ptr<web::server> server;
 

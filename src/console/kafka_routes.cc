@@ -3,6 +3,7 @@
 // resets, on kafka::admin and manually assigned consumers.
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -41,6 +42,7 @@ nlohmann::json size_on_disk(const console::state& s, const std::string& topic) {
 nlohmann::json topic_summary(console::state& s, const kafka::topic_info& t, bool details,
                              std::optional<error>& failed) {
   std::int64_t messages = 0;
+  std::vector<std::string> notes;
   int replication = 0, min_isr = -1, under = 0;
   nlohmann::json partitions = nlohmann::json::array();
   for (const auto& p : t.partitions) {
@@ -50,30 +52,39 @@ nlohmann::json topic_summary(console::state& s, const kafka::topic_info& t, bool
     if (p.isr.size() < p.replicas.size()) ++under;
     auto marks = s.admin->query_watermarks({kafka::topic(t.name), kafka::partition(p.partition)},
                                            s.options.kafka_timeout);
-    if (!marks) {
+    if (!marks && marks.err().code == errc::timeout) {  // the broker is not answering
       failed = marks.err();
       return nullptr;
     }
-    auto count = marks->high.value() - marks->low.value();
-    messages += count;
+    nlohmann::json low = nullptr, high = nullptr, count = nullptr;
+    if (marks) {
+      low = marks->low.value();
+      high = marks->high.value();
+      count = marks->high.value() - marks->low.value();
+      messages += marks->high.value() - marks->low.value();
+    } else {  // e.g. a partition of a topic created a moment ago, without a leader yet
+      notes.push_back(fmt::format("partition {}: {}", p.partition, marks.err().message));
+    }
     if (details) {
       partitions.push_back({{"partition", p.partition},
                             {"leader", p.leader},
                             {"replicas", p.replicas},
                             {"isr", p.isr},
-                            {"low", marks->low.value()},
-                            {"high", marks->high.value()},
+                            {"low", low},
+                            {"high", high},
                             {"messages", count}});
     }
   }
-  nlohmann::json out = {{"name", t.name},
-                        {"internal", t.internal},
-                        {"partitions", t.partitions.size()},
-                        {"replication_factor", replication},
-                        {"in_sync_replicas", std::max(min_isr, 0)},
-                        {"under_replicated_partitions", under},
-                        {"messages", messages},
-                        {"size_bytes", size_on_disk(s, t.name)}};
+  nlohmann::json out = {
+      {"name", t.name},
+      {"internal", t.internal},
+      {"partitions", t.partitions.size()},
+      {"replication_factor", replication},
+      {"in_sync_replicas", std::max(min_isr, 0)},
+      {"under_replicated_partitions", under},
+      {"messages", notes.empty() ? nlohmann::json(messages) : nlohmann::json(nullptr)},
+      {"size_bytes", size_on_disk(s, t.name)},
+      {"notes", notes}};
   if (details) out["partition_details"] = std::move(partitions);
   return out;
 }
@@ -83,6 +94,22 @@ std::optional<kafka::topic_info> find_topic(const kafka::cluster_info& c, const 
     if (t.name == name) return t;
   }
   return std::nullopt;
+}
+
+// After a create or delete, waits (up to 5 s) until the metadata shows it and every
+// partition of a new topic has a leader, so that the next listing agrees.
+void wait_for_metadata(console::state& s, const std::string& name, bool exists) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto cluster = s.admin->describe_cluster(s.options.kafka_timeout);
+    if (cluster) {
+      auto t = find_topic(*cluster, name);
+      bool led = t && std::all_of(t->partitions.begin(), t->partitions.end(),
+                                  [](const auto& p) { return p.leader >= 0; });
+      if (exists ? led : !t) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 web::response unknown_topic(const std::string& name) {
@@ -168,6 +195,7 @@ web::response create_topic(console::state& s, const web::request& r) {
     }
     return engine_failure(created.err(), "Kafka");
   }
+  wait_for_metadata(s, name, true);
   return json_answer({{"created", name}}, 201);
 }
 
@@ -401,6 +429,7 @@ web::response topic_routes(console::state& s, const web::request& r) {
     if (!deleted)
       return deleted.err().code == errc::not_found ? unknown_topic(name)
                                                    : engine_failure(deleted.err(), "Kafka");
+    wait_for_metadata(s, name, false);
     return json_answer({{"deleted", name}});
   }
   return web::json_error(404, fmt::format("no endpoint {} {}", r.method, r.path), "path");

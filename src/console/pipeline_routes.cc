@@ -230,19 +230,54 @@ pipeline::user_query_settings cassandra_settings(const console::state& s) {
   return q;
 }
 
+constexpr std::int64_t cassandra_fresh_ms = 15000;
+
+// One scan of the table into the cache (the caller marked it refreshing).
+void refresh_cassandra(console::state& s) {
+  auto overview = pipeline::overview(cassandra_settings(s), 100);
+  std::lock_guard lock(s.cassandra.mutex);
+  s.cassandra.refreshing = false;
+  if (!overview) {
+    s.cassandra.error = overview.err().message;
+    return;
+  }
+  s.cassandra.have = true;
+  s.cassandra.error.clear();
+  s.cassandra.as_of_ms = now_ms();
+  s.cassandra.rows = overview->rows;
+  s.cassandra.latest = pipeline::rows_json(overview->latest);
+}
+
 web::response cassandra_overview(console::state& s, const web::request& r) {
   std::optional<web::response> bad;
   auto latest = *int_param(r, "latest", 1, 100, 10, bad);
   if (bad) return *bad;
-  auto counts = pipeline::count_users(cassandra_settings(s));
-  if (!counts) return engine_failure(counts.err(), "Cassandra");
-  auto rows =
-      pipeline::latest_registrations(cassandra_settings(s), static_cast<std::size_t>(latest));
-  if (!rows) return engine_failure(rows.err(), "Cassandra");
+  std::unique_lock lock(s.cassandra.mutex);
+  bool stale = now_ms() - s.cassandra.as_of_ms > cassandra_fresh_ms;
+  if (!s.cassandra.have) {  // the first look: scan now, while the caller waits
+    lock.unlock();
+    auto overview = pipeline::overview(cassandra_settings(s), 100);
+    if (!overview) return engine_failure(overview.err(), "Cassandra");
+    lock.lock();
+    s.cassandra.have = true;
+    s.cassandra.as_of_ms = now_ms();
+    s.cassandra.rows = overview->rows;
+    s.cassandra.latest = pipeline::rows_json(overview->latest);
+  } else if (stale && !s.cassandra.refreshing) {  // answer now, refresh behind
+    if (s.cassandra.worker.joinable()) s.cassandra.worker.join();
+    s.cassandra.refreshing = true;
+    s.cassandra.worker = std::thread([&s] { refresh_cassandra(s); });
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t i = 0; i < s.cassandra.latest.size() && static_cast<std::int64_t>(i) < latest;
+       ++i) {
+    rows.push_back(s.cassandra.latest[i]);
+  }
   return json_answer({{"keyspace", s.options.keyspace},
-                      {"rows", counts->rows},
-                      {"by_gender", counts->by_gender},
-                      {"latest", pipeline::rows_json(*rows)}});
+                      {"rows", s.cassandra.rows},
+                      {"as_of_ms", s.cassandra.as_of_ms},
+                      {"refresh_error", s.cassandra.error},
+                      {"latest", rows}});
 }
 
 web::response cassandra_user(console::state& s, const web::request& r) {

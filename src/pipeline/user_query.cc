@@ -51,10 +51,11 @@ result<cql::rows_result> user_by_id(const user_query_settings& s, const std::str
   return (*session)->query(fmt::format("SELECT {} FROM users WHERE id = ?", user_columns), {*key});
 }
 
-result<cql::rows_result> latest_registrations(const user_query_settings& s, std::size_t n) {
+result<table_overview> overview(const user_query_settings& s, std::size_t n) {
   auto session = open(s);
   if (!session) return session.err();
-  cql::rows_result newest;
+  table_overview out;
+  auto& newest = out.latest;
   int registered = -1;
   auto when = [&](const std::vector<std::optional<std::string>>& row) {
     return row[registered] ? cql::read_bigint(*row[registered]) : INT64_MIN;
@@ -66,6 +67,7 @@ result<cql::rows_result> latest_registrations(const user_query_settings& s, std:
           newest.columns = page.columns;
           registered = column_index(page, "registered_date");
         }
+        out.rows += static_cast<std::int64_t>(page.rows.size());
         for (auto& row : page.rows) newest.rows.push_back(std::move(row));
         // Keep only the newest n between pages: memory stays O(n + page).
         if (newest.rows.size() > n) {
@@ -76,7 +78,13 @@ result<cql::rows_result> latest_registrations(const user_query_settings& s, std:
       });
   if (!scanned) return scanned.err();
   std::sort(newest.rows.begin(), newest.rows.end(), newer);
-  return newest;
+  return out;
+}
+
+result<cql::rows_result> latest_registrations(const user_query_settings& s, std::size_t n) {
+  auto all = overview(s, n);
+  if (!all) return all.err();
+  return std::move(all->latest);
 }
 
 result<user_counts> count_users(const user_query_settings& s) {

@@ -39,6 +39,14 @@ struct user_counts {
   std::map<std::string, std::int64_t> by_source_topic;
 };
 
+/// The row count and the `n` latest registrations in one scan of the table (the console's
+/// Cassandra view, where two scans would double the wait).
+struct table_overview {
+  std::int64_t rows = 0;
+  cql::rows_result latest;
+};
+result<table_overview> overview(const user_query_settings& settings, std::size_t n);
+
 /// Counts every row of `users` (a paged scan).
 result<user_counts> count_users(const user_query_settings& settings);
 

@@ -180,9 +180,10 @@ int up(const stack_config& config) {
         (config.repo_root / "airflow" / "dags").string());
   }
   if (std::find(skipped.begin(), skipped.end(), "ui") == skipped.end()) {
-    fmt::print("  ui         http://{}:{}/  (the console: topics, messages, groups, registry, "
-               "live flow, dead letters, verify)\n",
-               config.host, config.ui_port);
+    fmt::print(
+        "  ui         http://{}:{}/  (the console: topics, messages, groups, registry, "
+        "live flow, dead letters, verify)\n",
+        config.host, config.ui_port);
   }
   fmt::print("  logs       {}\n", config.log_dir().string());
   return 0;

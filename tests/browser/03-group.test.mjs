@@ -16,6 +16,7 @@ test('group view of sluice-processor, stream running: shows lag for each of the 
     const row = ui.page.locator('[data-testid=group-row][data-name="sluice-processor"]');
     await row.waitFor();
     assert.match(await row.innerText(), /Stable/, 'the group is Stable while the processor runs');
+    await ui.screenshot();
     await row.getByTestId('group-link').click();
     await ui.testid('page-group').waitFor();
     assert.equal((await ui.testid('group-id').innerText()).trim(), 'sluice-processor');
@@ -49,7 +50,7 @@ test('group view of sluice-processor, stream running: shows lag for each of the 
     // times in a row (one second apart).
     const seen = [];
     let inARow = 0;
-    const final = await until(`3 readings in a row of total lag <= ${SMALL_LAG}`, async () => {
+    const final = await until(() => `3 readings in a row of total lag <= ${SMALL_LAG} (shown: ${seen.join(', ')})`, async () => {
       await ui.reloadVia(() => ui.testid('refresh').click(), '/groups/sluice-processor');
       const now = await read();
       seen.push(now.total);

@@ -14,7 +14,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const UI_URL = (process.env.SLUICE_UI_URL || 'http://127.0.0.1:9000').replace(/\/+$/, '');
 export const ARTIFACTS = path.resolve(process.env.SLUICE_ARTIFACTS || path.join(here, 'artifacts'));
-export const SLUICE_BIN = process.env.SLUICE_BIN || '/work/main/build/sluice';
+export const SLUICE_BIN = process.env.SLUICE_BIN || path.resolve(here, '../../build/sluice');
 export const KAFKA_BOOTSTRAP = process.env.SLUICE_KAFKA_BOOTSTRAP || '127.0.0.1:9092';
 export const REGISTRY_URL = (process.env.SLUICE_REGISTRY_URL || 'http://127.0.0.1:8081').replace(/\/+$/, '');
 export const CONTRACT_SCHEMA = process.env.SLUICE_SCHEMA || path.resolve(here, '../../contract/user.avsc');
@@ -33,14 +33,20 @@ export function unique(prefix) {
   return `${prefix}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 7)}`;
 }
 
-/** Polls `fn` until it returns a truthy value; throws with `what` and the last value after `timeoutMs`. */
+/**
+ * Polls `fn` until it returns a truthy value; after `timeoutMs` throws with `what` (a string,
+ * or a function giving one then) and the last value.
+ */
 export async function until(what, fn, { timeoutMs = 30000, everyMs = 500 } = {}) {
   const end = Date.now() + timeoutMs;
   let last;
   for (;;) {
     last = await fn();
     if (last) return last;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    if (Date.now() > end) {
+      const described = typeof what === 'function' ? what() : what;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${described} (last: ${JSON.stringify(last)})`);
+    }
     await sleep(everyMs);
   }
 }
@@ -85,8 +91,9 @@ const FAILED_RESOURCE = /^Failed to load resource: the server responded with a s
  * Use through withPage(), which closes it and fails the test on any recorded problem.
  */
 export class UiPage {
-  constructor(t, context, page) {
+  constructor(t, context, page, { fullPage = true } = {}) {
     this.t = t;
+    this.fullPage = fullPage;
     this.context = context;
     this.page = page;
     this.problems = [];
@@ -130,11 +137,12 @@ export class UiPage {
     return this.page;
   }
 
-  /** Saves a full-page PNG of what is shown now into SLUICE_ARTIFACTS. */
+  /** Saves a full-page PNG (or the viewport, for a page opened with fullPage: false) of what is shown now into SLUICE_ARTIFACTS. */
   async screenshot(label = '') {
     const n = String(this.shots.length + 1).padStart(2, '0');
-    const file = path.join(ARTIFACTS, `${fileSafe(this.t.name).slice(0, 60)}.${n}.${fileSafe(label || this.where())}.png`);
-    await this.page.screenshot({ path: file, fullPage: true, timeout: 20000 });
+    const parts = [fileSafe(this.t.name).slice(0, 60), n, label && fileSafe(label), fileSafe(this.where())].filter(Boolean);
+    const file = path.join(ARTIFACTS, `${parts.join('.')}.png`);
+    await this.page.screenshot({ path: file, fullPage: this.fullPage, timeout: 30000 });
     this.shots.push(file);
     return file;
   }
@@ -163,12 +171,12 @@ export class UiPage {
  * Runs `fn(ui)` with a fresh browser context and page, then screenshots the last page,
  * closes it, and fails when the page logged a console error/warning or threw.
  */
-export async function withPage(t, fn, { viewport = { width: 1400, height: 900 } } = {}) {
+export async function withPage(t, fn, { viewport = { width: 1400, height: 900 }, fullPage = true, shotLabel = '' } = {}) {
   const b = await browser();
   const context = await b.newContext({ viewport });
   context.setDefaultTimeout(15000);
   const page = await context.newPage();
-  const ui = new UiPage(t, context, page);
+  const ui = new UiPage(t, context, page, { fullPage });
   let failure = null;
   try {
     await fn(ui);
@@ -176,7 +184,7 @@ export async function withPage(t, fn, { viewport = { width: 1400, height: 900 } 
     failure = e;
   }
   try {
-    if (ui.current !== null) await ui.screenshot(failure ? 'at-failure' : '');
+    if (ui.current !== null) await ui.screenshot(failure ? [shotLabel, 'at-failure'].filter(Boolean).join('.') : shotLabel);
   } catch (e) {
     if (!failure) failure = e;
   }
@@ -239,7 +247,11 @@ export class ConsoleApi {
     return r.body;
   }
 
+  /** POST with the CSRF token; a 403 (the console restarted: a new session secret) renews the session once. */
   async post(p, body) {
+    const r = await this.request('POST', p, body);
+    if (r.status !== 403) return r;
+    await this.session();
     return this.request('POST', p, body);
   }
 }
@@ -264,9 +276,21 @@ export async function waitForConsole({ timeoutMs = Number(process.env.SLUICE_WAI
 
 /**
  * Runs a command; resolves {code, stdout, stderr}. `input` is written to its stdin.
- * Killed (SIGTERM, by its own pid) after timeoutMs.
+ * Killed (SIGTERM, by its own pid) after timeoutMs. A binary that is being replaced by a
+ * build at that moment (EACCES/ETXTBSY on spawn) is tried again for up to 10 s.
  */
-export function run(cmd, args, { input, timeoutMs = 60000, env } = {}) {
+export async function run(cmd, args, opts = {}) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await runOnce(cmd, args, opts);
+    } catch (e) {
+      if (!['EACCES', 'ETXTBSY'].includes(e.code) || attempt >= 10) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
+function runOnce(cmd, args, { input, timeoutMs = 60000, env } = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
