@@ -3,7 +3,9 @@
 //   paint <url-hash> <testid> <count> <runs>: milliseconds from the navigation's start to
 //     `count` elements with data-testid=`testid` laid out, each run in a fresh browser
 //     context (no cache); prints one line per run and the median;
-//   hold <seconds>: keeps the dashboard open (polling every second, as a user would).
+//   hold <stop-file>: keeps the dashboard open (polling every second, as a user would)
+//     until stop-file exists.
+import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const ui = (process.env.SLUICE_UI_URL || 'http://127.0.0.1:9000').replace(/\/+$/, '');
@@ -41,7 +43,8 @@ try {
     const page = await browser.newPage();
     await page.goto(`${ui}/#/`);
     await page.getByTestId('page-dashboard').waitFor();
-    await new Promise((r) => setTimeout(r, Number(args[0]) * 1000));
+    // Until the stop file appears (the bench creates it when its run ends).
+    while (!existsSync(args[0])) await new Promise((r) => setTimeout(r, 200));
   } else {
     throw new Error(`unknown mode '${mode}': paint or hold`);
   }

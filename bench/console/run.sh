@@ -26,8 +26,10 @@ rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$UI_PID/status"; }
 # cost LABEL [browser]: produces RECORDS as fast as possible, samples the ui each second.
 cost() {
   local label="$1" browser="${2:-}" holder="" peak=0 start_ticks end_ticks start end
+  local stop_file="${TMPDIR:-/tmp}/sluice-console-bench.$$.stop"
   if [[ -n "$browser" ]]; then
-    node "$HERE/measure.mjs" hold 3600 &
+    rm -f "$stop_file"
+    node "$HERE/measure.mjs" hold "$stop_file" &
     holder=$!
     sleep 5  # the page is loaded and polling
   fi
@@ -44,7 +46,11 @@ cost() {
   peak=$(( $(rss_kib) > peak ? $(rss_kib) : peak ))
   end_ticks=$(cpu_ticks)
   end=$(date +%s.%N)
-  [[ -n "$holder" ]] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null || true
+  if [[ -n "$holder" ]]; then
+    touch "$stop_file"
+    wait "$holder" || true
+    rm -f "$stop_file"
+  fi
   awk -v l="$label" -v t=$((end_ticks - start_ticks)) -v hz="$HZ" -v s="$start" -v e="$end" -v p="$peak" \
     'BEGIN { printf "%-34s cpu %5.2f%% of one core over %5.1f s, peak RSS %5.1f MB\n", l, 100 * t / hz / (e - s), e - s, p / 1024 }'
 }

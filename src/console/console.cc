@@ -3,6 +3,8 @@
 // into web_assets.cc by cmake/embed_assets.cmake).
 #include "console/console.h"
 
+#include <malloc.h>
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -79,6 +81,10 @@ std::optional<nlohmann::json> json_body(const web::request& r, std::optional<web
   return body;
 }
 
+void release_memory() {
+  malloc_trim(0);
+}
+
 web::handler guarded(console::state& s, bool changes_state, web::handler h) {
   return [&s, changes_state, h = std::move(h)](const web::request& r) {
     if (auto refused = s.guard.check(r, changes_state)) return *refused;
@@ -149,6 +155,8 @@ std::optional<std::string> fetch_metrics(const std::string& url, std::string& wh
 console::state::state(console_options o)
     : options(std::move(o)),
       guard(security_options{options.host, options.port, options.access_token}) {
+  reader_kafka = options.kafka;
+  reader_kafka.extra.push_back({"queued.max.messages.kbytes", "2048"});
   auto a = kafka::admin::create(options.kafka);
   if (!a) throw fatal_error(a.err());
   admin = std::move(*a);
@@ -198,6 +206,9 @@ int console::port() const {
 }
 
 void console::start() {
+  // Few malloc arenas, and memory handed back after large reads (release_memory): the
+  // console idles most of the time and should not keep a scan's peak resident.
+  mallopt(M_ARENA_MAX, 2);
   state_->flow->start();
   state_->server->start();
   log::get("ui")->info("console on http://{}:{}/", state_->options.host, port());

@@ -62,6 +62,10 @@ struct cassandra_cache {
 
 struct console::state {
   console_options options;
+  /// options.kafka for the console's readers (browser, search, dead letters): they look at
+  /// a topic rather than stream it, so a small prefetch queue (librdkafka's default is
+  /// 64 MB per consumer) keeps the console's memory small.
+  kafka::client_settings reader_kafka;
   request_guard guard;
   std::unique_ptr<kafka::admin> admin;
   std::unique_ptr<registry::client> registry;
@@ -95,6 +99,9 @@ std::optional<std::int64_t> int_param(const web::request& r, std::string_view na
 
 /// The request body as a JSON object, or a 400 in `bad`.
 std::optional<nlohmann::json> json_body(const web::request& r, std::optional<web::response>& bad);
+
+/// Hands freed memory back to the system after a large read (glibc's malloc_trim).
+void release_memory();
 
 /// Milliseconds since the epoch, now.
 std::int64_t now_ms();

@@ -289,7 +289,7 @@ web::response browse(console::state& s, const std::string& name, const web::requ
   }
   std::vector<nlohmann::json> messages;
   auto read = kafka::read_topic_range(
-      s.options.kafka, t, spans,
+      s.reader_kafka, t, spans,
       [&](const kafka::message& m) { messages.push_back(s.decoder->view(to_raw(m))); },
       std::chrono::seconds(20));
   if (!read) return engine_failure(read.err(), "Kafka");
@@ -379,7 +379,7 @@ web::response start_search(console::state& s, const std::string& name, const web
   }
   raw->worker = std::thread([&s, raw, t, chosen, needle] {
     auto read = kafka::read_topic_range(
-        s.options.kafka, t, chosen,
+        s.reader_kafka, t, chosen,
         [&](const kafka::message& m) {
           auto view = s.decoder->view(to_raw(m));
           std::lock_guard lock(raw->mutex);
@@ -391,6 +391,7 @@ web::response start_search(console::state& s, const std::string& name, const web
         std::chrono::minutes(5));
     std::lock_guard lock(raw->mutex);
     raw->state = read ? "done" : "failed";
+    release_memory();
     if (!read) raw->error = "Kafka: " + read.err().message;
   });
   {

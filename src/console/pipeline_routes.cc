@@ -120,9 +120,9 @@ web::response registry_version(console::state& s, const web::request& r) {
        {"schema", schema.is_discarded() ? nlohmann::json(v->value("schema", "")) : schema}});
 }
 
-pipeline::dlq_settings dlq_settings(const console::state& s) {
+pipeline::dlq_settings dlq_settings(const console::state& s, bool read_only) {
   pipeline::dlq_settings d;
-  d.kafka = s.options.kafka;
+  d.kafka = read_only ? s.reader_kafka : s.options.kafka;
   d.dlq_topic = s.options.dlq_topic;
   return d;
 }
@@ -150,8 +150,8 @@ web::response dead_letters(console::state& s, const web::request& r) {
   std::int64_t records = 0, distinct = 0;
   std::map<std::string, std::int64_t> by_rule;
   std::map<std::string, std::deque<nlohmann::json>> newest;
-  auto scanned =
-      pipeline::scan_dead_letters(dlq_settings(s), [&](const pipeline::dead_letter_record& d) {
+  auto scanned = pipeline::scan_dead_letters(
+      dlq_settings(s, true), [&](const pipeline::dead_letter_record& d) {
         ++records;
         if (!d.first_of_its_source) return;
         ++distinct;
@@ -185,6 +185,7 @@ web::response dead_letters(console::state& s, const web::request& r) {
     }
     return engine_failure(scanned.err(), "Kafka");
   }
+  release_memory();
   nlohmann::json sample_json = nlohmann::json::object();
   for (auto& [rule, list] : newest) {
     sample_json[rule] = nlohmann::json::array();
@@ -210,7 +211,7 @@ web::response replay(console::state& s, const web::request& r) {
     return web::json_error(400, "dry_run must be true or false", "dry_run");
   }
   pipeline::replay_settings settings;
-  settings.dlq = dlq_settings(s);
+  settings.dlq = dlq_settings(s, false);
   settings.rule = rule;
   settings.target_topic = s.options.raw_topic;
   settings.dry_run = body->value("dry_run", true);
@@ -246,6 +247,7 @@ void refresh_cassandra(console::state& s) {
   s.cassandra.as_of_ms = now_ms();
   s.cassandra.rows = overview->rows;
   s.cassandra.latest = pipeline::rows_json(overview->latest);
+  release_memory();
 }
 
 web::response cassandra_overview(console::state& s, const web::request& r) {
