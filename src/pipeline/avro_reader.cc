@@ -79,13 +79,8 @@ bool avro_reader::read_json(avro_schema_t type, nlohmann::json& out, std::string
       return true;
     }
     case AVRO_UNION: {
-      std::int64_t branch = 0;
-      if (!read_long(branch, problem)) return false;
-      if (branch < 0 || static_cast<std::size_t>(branch) >= avro_schema_union_size(type)) {
-        return (problem = fmt::format("union branch {} does not exist", branch), false);
-      }
-      return read_json(avro_schema_union_branch(type, static_cast<int>(branch)), out, problem,
-                       depth + 1);
+      avro_schema_t branch = nullptr;
+      return read_branch(type, branch, problem) && read_json(branch, out, problem, depth + 1);
     }
     case AVRO_RECORD: {
       out = nlohmann::json::object();

@@ -54,13 +54,8 @@ class avro_reader {
         return true;
       }
       case AVRO_UNION: {
-        std::int64_t branch = 0;
-        if (!read_long(branch, problem)) return false;
-        if (branch < 0 || static_cast<std::size_t>(branch) >= avro_schema_union_size(type)) {
-          return (problem = fmt::format("union branch {} does not exist", branch), false);
-        }
-        return read_value(avro_schema_union_branch(type, static_cast<int>(branch)), text, problem,
-                          depth + 1);
+        avro_schema_t branch = nullptr;
+        return read_branch(type, branch, problem) && read_value(branch, text, problem, depth + 1);
       }
       case AVRO_RECORD: {
         for (size_t i = 0; i < avro_schema_record_size(type); ++i) {
@@ -87,6 +82,16 @@ class avro_reader {
   bool read_json(avro_schema_t type, nlohmann::json& out, std::string& problem, int depth);
 
  private:
+  /// Reads a union's branch index; the chosen branch's schema in `branch`.
+  bool read_branch(avro_schema_t type, avro_schema_t& branch, std::string& problem) {
+    std::int64_t index = 0;
+    if (!read_long(index, problem)) return false;
+    if (index < 0 || static_cast<std::size_t>(index) >= avro_schema_union_size(type)) {
+      return (problem = fmt::format("union branch {} does not exist", index), false);
+    }
+    branch = avro_schema_union_branch(type, static_cast<int>(index));
+    return true;
+  }
   bool read_json_blocks(avro_schema_t type, nlohmann::json& out, std::string& problem, int depth);
   bool skip(std::size_t n, std::string& problem) {
     if (remaining() < n) return (problem = "truncated value", false);
