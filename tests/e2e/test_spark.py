@@ -356,6 +356,15 @@ def test_up_with_processor_both_runs_the_spark_job_beside_the_cpp_one_and_verify
         assert status["spark"]["running"] and status["process"]["running"]
         health = requests.get("http://127.0.0.1:9472/health", timeout=10)
         assert health.status_code == 200
+        # The console's live flow shows both processors side by side.
+        deadline = time.monotonic() + 60
+        while True:
+            flow = requests.get("http://127.0.0.1:9000/api/v1/flow?seconds=60", timeout=10).json()
+            running = {p["name"]: p for p in flow["processors"] if p["running"] and p["samples"]}
+            if {"cpp", "spark"} <= running.keys() or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert {"cpp", "spark"} <= running.keys(), flow
         # The Spark job catches up with everything the stack's producer sent so far and
         # accounts for it on its own keyspace and dead-letter topic.
         result = subprocess.run(
