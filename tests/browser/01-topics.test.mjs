@@ -6,7 +6,7 @@ import { ConsoleApi, closeBrowser, waitForConsole, withPage } from './lib.mjs';
 before(() => waitForConsole());
 after(() => closeBrowser());
 
-test('topics page, stack running: lists users.raw with 6 partitions and the dead-letter topic users.dlq', async (t) => {
+test('topics page, stack running: names the cluster, its controller and broker, and lists users.raw with 6 partitions and the dead-letter topic users.dlq', async (t) => {
   const api = new ConsoleApi();
   const dlq = (await api.get('/topics')).topics.find((x) => x.name === 'users.dlq');
   assert.ok(dlq, 'the console API knows users.dlq');
@@ -28,5 +28,13 @@ test('topics page, stack running: lists users.raw with 6 partitions and the dead
     assert.equal(dlqCells[0], 'users.dlq');
     assert.equal(dlqCells[1], String(dlq.partitions), 'users.dlq shows the partitions Kafka has');
     assert.equal(await ui.page.getByTestId('error').count(), 0, 'no error box');
+
+    // The cluster above the table: the id, the controller and the broker Kafka reports.
+    const cluster = await api.get('/cluster');
+    await ui.testid('cluster').waitFor();
+    assert.equal((await ui.testid('cluster-id').innerText()).trim(), cluster.cluster_id);
+    assert.equal((await ui.testid('cluster-controller').innerText()).trim(), String(cluster.controller_id));
+    const broker = cluster.brokers[0];
+    assert.match(await ui.testid('broker').first().innerText(), new RegExp(`${broker.id} at ${broker.host}:${broker.port}`));
   });
 });

@@ -1,4 +1,4 @@
-// #/topics — every topic with partitions, replication, ISR, under-replicated partitions,
+// #/topics — the cluster (id, controller, brokers) and every topic with partitions, replication, ISR, under-replicated partitions,
 // messages and size; "Create topic" opens a dialog whose form POSTs /api/v1/topics.
 import { useState } from 'preact/hooks';
 import { get, post } from '../lib/api.js';
@@ -94,6 +94,25 @@ function CreateTopicDialog({ existing, onClose, onCreated }) {
   );
 }
 
+/** The cluster the topics live on: its id, the controller and every broker. */
+function ClusterSummary() {
+  const { data, error } = useApi(() => get('/cluster'));
+  if (error) return <ErrorBox error={error} />;
+  if (!data) return null;
+  return (
+    <p class="muted" data-testid="cluster">
+      Cluster <code data-testid="cluster-id">{data.cluster_id}</code> · controller broker{' '}
+      <b data-testid="cluster-controller">{data.controller_id}</b> · brokers:{' '}
+      {data.brokers.map((b, i) => (
+        <span key={b.id} data-testid="broker" data-id={b.id}>
+          {i ? ', ' : ''}
+          {b.id} at {b.host}:{b.port}
+        </span>
+      ))}
+    </p>
+  );
+}
+
 export function Topics() {
   const { data, error, loading, reload } = useApi(() => get('/topics'));
   const [creating, setCreating] = useState(false);
@@ -110,6 +129,7 @@ export function Topics() {
       >
         Topics
       </PageTitle>
+      <ClusterSummary />
       {created ? (
         <Notice>
           Created topic <a href={href(['topics', created])}>{created}</a>
