@@ -115,7 +115,7 @@ int up(const stack_config& config) {
   for (const auto& c : components) {
     if (c.name == "registry") {
       services.push_back(&c);
-    } else if (c.name == "process" || c.name == "produce" || c.name == "spark" ||
+    } else if (c.name == "process" || c.name == "produce" || c.name == "spark" || c.name == "ui" ||
                c.name.rfind("airflow-", 0) == 0) {
       pipeline.push_back(&c);
     } else {

@@ -312,6 +312,7 @@ def test_without_file_env_or_flag_the_documented_default_ports_apply(
         "registry": 8081,
         "process": 9470,
         "produce": 9471,
+        "ui": 9000,
     }
     assert not (tmp_path / "state").exists(), "status must not create the state folder"
 
