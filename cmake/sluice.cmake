@@ -1,6 +1,7 @@
 # Build helpers: one library target per subsystem folder, declared with
 # sluice_cc_library(NAME SRCS ... DEPS ...), aliased as sluice::NAME, and one unit
-# test binary per subsystem via sluice_cc_test(NAME SRCS ... DEPS ...).
+# test binary per subsystem via sluice_cc_test(NAME SRCS ... DEPS ...), libFuzzer targets
+# via sluice_fuzz_target(NAME SRCS ... DEPS ...) (with SLUICE_FUZZ=ON).
 include_guard(GLOBAL)
 
 option(SLUICE_WERROR "Treat warnings as errors" OFF)
@@ -15,6 +16,48 @@ if(SLUICE_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+# libFuzzer targets (sluice_fuzz_target), built only with -DSLUICE_FUZZ=ON and clang: the
+# libraries are instrumented for coverage (fuzzer-no-link) and ASan/UBSan, the targets
+# link libFuzzer's main. `./dev fuzz` configures build-fuzz this way and runs them.
+option(SLUICE_FUZZ "Build the libFuzzer targets (needs clang)" OFF)
+if(SLUICE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SLUICE_FUZZ=ON needs clang's libFuzzer, but the C++ compiler is "
+                        "${CMAKE_CXX_COMPILER_ID} (${CMAKE_CXX_COMPILER}): configure a fresh build "
+                        "folder with CC=clang CXX=clang++ (apt-get install clang)")
+  endif()
+  if(SLUICE_SANITIZE)
+    message(FATAL_ERROR "SLUICE_FUZZ=ON already builds with ASan/UBSan: leave SLUICE_SANITIZE off")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# sluice_fuzz_target(NAME SRCS ... DEPS ... [CORPUS dir]): a libFuzzer binary, part of the
+# `fuzz` target; its seed corpus (default: fuzz/corpus next to the CMakeLists) is listed
+# in <build>/fuzz/NAME.txt (binary path, then corpus path) for `./dev fuzz`.
+function(sluice_fuzz_target name)
+  cmake_parse_arguments(ARG "" "CORPUS" "SRCS;DEPS" ${ARGN})
+  if(NOT SLUICE_FUZZ)
+    return()
+  endif()
+  if(NOT ARG_CORPUS)
+    set(ARG_CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus)
+  endif()
+  add_executable(${name} ${ARG_SRCS})
+  target_compile_options(${name} PRIVATE ${SLUICE_WARNINGS} -fsanitize=fuzzer)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  target_compile_definitions(${name} PRIVATE SLUICE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  if(NOT TARGET fuzz)
+    add_custom_target(fuzz)
+  endif()
+  add_dependencies(fuzz ${name})
+  file(GENERATE OUTPUT ${PROJECT_BINARY_DIR}/fuzz/${name}.txt
+       CONTENT "$<TARGET_FILE:${name}>\n${ARG_CORPUS}\n")
+endfunction()
 
 function(sluice_cc_library name)
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})

@@ -1,7 +1,9 @@
 // Shared Cassandra connection flags (see cassandra_flags.h).
 #include "cli/cassandra_flags.h"
 
+#include <cctype>
 #include <cstdlib>
+#include <map>
 
 #include "base/error.h"
 
@@ -24,7 +26,17 @@ void add_cassandra_flags(CLI::App* cmd, const std::string& prefix, cql::session_
   cmd->add_option(flag("compression"), config.compression, "frame compression: lz4")
       ->check(CLI::IsMember({"lz4"}));
   cmd->add_option(flag("local-dc"), config.local_dc,
-                  "data centre to prefer (default: the contact point's)");
+                  "the local data centre (default: the contact point's); LOCAL_* consistency "
+                  "levels use only its nodes");
+  cmd->add_flag(flag("allow-remote-dc"), config.allow_remote_dc_for_local,
+                "let LOCAL_* consistency levels use another data centre's nodes when no local "
+                "one is up");
+  cmd->add_option(flag("consistency"), flags.consistency,
+                  "consistency level: one, two, three, quorum, all, local_quorum, each_quorum, "
+                  "local_one, any (default local_quorum)")
+      ->check(CLI::IsMember({"any", "one", "two", "three", "quorum", "all", "local_quorum",
+                             "each_quorum", "local_one"},
+                            CLI::ignore_case));
   cmd->add_option(flag("protocol-version"), config.max_protocol_version,
                   "highest CQL protocol version to offer (3 or 4)")
       ->check(CLI::Range(3, 4));
@@ -42,6 +54,25 @@ void apply_cassandra_flags(const cassandra_flags& flags, const std::string& pref
   }
   config.tls = {flags.tls || flags.tls_no_verify || !flags.tls_ca.empty(), flags.tls_ca,
                 !flags.tls_no_verify};
+  if (!flags.consistency.empty()) {
+    static const std::map<std::string, cql::consistency> levels = {
+        {"any", cql::consistency::any},
+        {"one", cql::consistency::one},
+        {"two", cql::consistency::two},
+        {"three", cql::consistency::three},
+        {"quorum", cql::consistency::quorum},
+        {"all", cql::consistency::all},
+        {"local_quorum", cql::consistency::local_quorum},
+        {"each_quorum", cql::consistency::each_quorum},
+        {"local_one", cql::consistency::local_one}};
+    std::string name = flags.consistency;
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto found = levels.find(name);
+    if (found == levels.end())
+      throw fatal_error(
+          fmt::format("--{}consistency: unknown level '{}'", prefix, flags.consistency));
+    config.level = found->second;
+  }
 }
 
 }  // namespace sluice::cli

@@ -17,6 +17,7 @@ struct cassandra_flags {
   std::string tls_ca;
   bool tls = false;
   bool tls_no_verify = false;
+  std::string consistency;  // empty: the verb's default
 };
 
 /// Adds --<prefix>host, --<prefix>port, --<prefix>user, ... (prefix "" or "cassandra-")

@@ -24,6 +24,7 @@ struct cql_options {
   std::string output = "table";
   std::string values;       // a JSON array for a prepared statement's markers
   std::string values_file;  // or one JSON array per line
+  bool idempotent = false;  // the statements may be retried on another node
 };
 
 /// Splits CQL text on semicolons outside quotes, dropping -- and // comments.
@@ -55,7 +56,8 @@ std::vector<std::string> split_statements(const std::string& text) {
 
 /// One statement prepared once and executed for each JSON array of values.
 int run_prepared(cql::session& session, const std::string& statement,
-                 const std::vector<std::string>& value_lists, const std::string& output) {
+                 const std::vector<std::string>& value_lists, const std::string& output,
+                 cql::statement_options options) {
   auto prepared = session.prepare(statement);
   if (!prepared) {
     fmt::print(stderr, "sluice cql: {}\n", prepared.err().message);
@@ -67,7 +69,7 @@ int run_prepared(cql::session& session, const std::string& statement,
       throw fatal_error(fmt::format("--values #{}: not JSON: {}", i + 1, value_lists[i]));
     auto bound = cql::json_to_values(prepared->bind_columns, json);
     if (!bound) throw fatal_error(fmt::format("--values #{}: {}", i + 1, bound.err().message));
-    auto rows = session.execute(*prepared, std::move(*bound));
+    auto rows = session.execute(*prepared, std::move(*bound), options);
     if (!rows) {
       fmt::print(stderr, "sluice cql: --values #{}: {}\n", i + 1, rows.err().message);
       return 1;
@@ -103,9 +105,11 @@ int run_cql(const cql_options& o) {
   apply_cassandra_flags(o.connection, "", config);
   auto session = cql::session::connect(config);
   if (!session) throw fatal_error(session.err());
-  if (!value_lists.empty()) return run_prepared(**session, statements[0], value_lists, o.output);
+  cql::statement_options options{.idempotent = o.idempotent};
+  if (!value_lists.empty())
+    return run_prepared(**session, statements[0], value_lists, o.output, options);
   for (const auto& statement : statements) {
-    auto rows = (*session)->query(statement);
+    auto rows = (*session)->query(statement, {}, options);
     if (!rows) {
       fmt::print(stderr, "sluice cql: {}\n", rows.err().message);
       return 1;
@@ -125,6 +129,9 @@ SLUICE_VERB("cql", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--values", o->values, "JSON array bound to the statement's ? markers");
   cmd->add_option("--values-file", o->values_file,
                   "file of JSON arrays, one per line: the statement runs once per line");
+  cmd->add_flag("--idempotent", o->idempotent,
+                "the statements are safe to apply twice: retry them on another node when one "
+                "fails them (SELECTs always are; schema changes never)");
   cmd->add_option("--output", o->output, "table or json")->check(CLI::IsMember({"table", "json"}));
   return [o] { return run_cql(*o); };
 });

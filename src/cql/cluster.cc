@@ -1,9 +1,11 @@
 // The cluster side of the session: contact points and the control connection, topology
 // from system.local/system.peers_v2 and replication from system_schema.keyspaces, one
 // connection pool per node, reconnection with exponential backoff, and server events.
+#include <fmt/ranges.h>
 #include <boost/asio/post.hpp>
 #include <random>
 
+#include "base/log.h"
 #include "cql/session_impl.h"
 
 namespace sluice::cql {
@@ -81,6 +83,12 @@ void session::impl::stop() {
     auto pool = n->pool;
     for (auto& c : pool) c->close(closed);
   }
+  // Connections still in their handshake (a frozen node keeps one there for the whole
+  // connect timeout): abandon them so that the I/O thread ends now.
+  for (auto& weak : opening_) {
+    if (auto c = weak.lock()) c->close(closed);
+  }
+  opening_.clear();
 }
 
 result<void> session::impl::start() {
@@ -108,9 +116,11 @@ connection_options session::impl::options_for(const std::string& host, int port)
   o.request_timeout = config_.timeout;
   o.auth = config_.auth;
   o.compression = config_.compression;
-  o.max_version = config_.max_protocol_version;
+  o.max_version = negotiated_version_ ? negotiated_version_ : config_.max_protocol_version;
   o.tls = tls_;
   o.verify_host = config_.tls.verify;
+  o.heartbeat_interval = config_.heartbeat_interval;
+  o.heartbeat_timeout = config_.heartbeat_timeout;
   return o;
 }
 
@@ -138,38 +148,43 @@ void session::impl::open_control(std::size_t contact) {
   auto [host, port] = candidates[contact];
   auto options = options_for(host, port);
   options.keyspace.clear();
-  connection::open(io_, options, [this, contact](result<std::shared_ptr<connection>> opened) {
-    if (stopping_) {
-      if (opened) (*opened)->close(make_error(errc::unavailable, "the CQL session was closed"));
-      return;
-    }
-    if (!opened) {
-      if (!start_outcome_) {
-        start_errors_ += (start_errors_.empty() ? "" : "; ") + opened.err().message;
-        // A wrong password or a missing keyspace will not get better on another node.
-        if (opened.err().code != errc::unavailable && opened.err().code != errc::timeout) {
-          finish_start(opened.err());
+  auto pending =
+      connection::open(io_, options, [this, contact](result<std::shared_ptr<connection>> opened) {
+        if (stopping_) {
+          if (opened) (*opened)->close(make_error(errc::unavailable, "the CQL session was closed"));
           return;
         }
-      }
-      open_control(contact + 1);
-      return;
-    }
-    control_failures_ = 0;
-    control_ = *opened;
-    control_->on_event([this](const server_event& e) { handle_event(e); });
-    control_->on_close([this](const error& why) { control_lost(why); });
-    std::string frame;
-    write_register(frame, 0, {"TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"});
-    control_->send(std::move(frame), [](result<response>) {});
-    refresh_topology();
-  });
+        if (!opened) {
+          if (!start_outcome_) {
+            start_errors_ += (start_errors_.empty() ? "" : "; ") + opened.err().message;
+            // A wrong password or a missing keyspace will not get better on another node.
+            if (opened.err().code != errc::unavailable && opened.err().code != errc::timeout) {
+              finish_start(opened.err());
+              return;
+            }
+          }
+          open_control(contact + 1);
+          return;
+        }
+        control_failures_ = 0;
+        control_ = *opened;
+        // One protocol version per session: the pools speak what the control connection
+        // negotiated rather than each negotiating down on its own.
+        negotiated_version_ = control_->version();
+        control_->on_event([this](const server_event& e) { handle_event(e); });
+        control_->on_close([this](const error& why) { control_lost(why); });
+        std::string frame;
+        write_register(frame, 0, {"TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"});
+        control_->send(std::move(frame), [](result<response>) {});
+        refresh_topology();
+      });
+  if (pending) opening_.push_back(pending);
 }
 
 void session::impl::control_lost(const error& why) {
   control_.reset();
   if (stopping_) return;
-  (void)why;
+  log::get("cql.cluster")->warn("control connection lost, reconnecting: {}", why.message);
   control_timer_->expires_after(
       backoff(config_.reconnect_base, config_.reconnect_max, control_failures_++));
   control_timer_->async_wait([this](const boost::system::error_code& ec) {
@@ -231,17 +246,32 @@ void session::impl::schedule_refresh(std::chrono::milliseconds delay) {
 
 void session::impl::apply_topology(const rows_result& local, const rows_result& peers,
                                    const rows_result& keyspaces) {
-  auto local_nodes = nodes_from_rows(local);
-  auto peer_nodes = nodes_from_rows(peers);
-  if (!local_nodes || !peer_nodes || local_nodes->empty()) {
+  std::vector<std::string> bad_local, bad_peers;
+  auto local_nodes = nodes_from_rows(local, &bad_local);
+  auto peer_nodes = nodes_from_rows(peers, &bad_peers);
+  auto from = control_ ? control_->endpoint() : std::string("?");
+  if (!local_nodes || local_nodes->empty()) {
     if (!start_outcome_)
-      finish_start(make_error(errc::protocol, "cannot read the cluster topology: {}",
-                              !local_nodes  ? local_nodes.err().message
-                              : !peer_nodes ? peer_nodes.err().message
-                                            : "system.local is empty"));
+      finish_start(make_error(
+          errc::protocol, "cannot read the cluster topology from Cassandra at {}: {}", from,
+          !local_nodes ? local_nodes.err().message
+          : bad_local.empty()
+              ? std::string("system.local is empty")
+              : fmt::format("system.local has no usable row ({})", fmt::join(bad_local, "; "))));
     return;
   }
+  if (!peer_nodes) {  // unusable as a whole: go on with the node we reached
+    log::get("cql.cluster")
+        ->warn("Cassandra at {}: ignoring its malformed system.peers: {}", from,
+               peer_nodes.err().message);
+    peer_nodes = std::vector<node_info>{};
+  }
+  // A malformed peer row (a broken or hostile node) is left out of the ring, not fatal.
+  for (const auto& why : bad_peers)
+    log::get("cql.cluster")
+        ->warn("Cassandra at {}: ignoring a malformed system.peers row: {}", from, why);
   // The node we asked is known by the address we reached it at.
+  if (!control_) return;  // the control connection went away meanwhile: it will refresh again
   (*local_nodes)[0].address = control_->options().host;
   (*local_nodes)[0].port = control_->options().port;
   std::vector<node_info> all = std::move(*local_nodes);
@@ -307,10 +337,12 @@ void session::impl::connect_node(std::size_t index) {
   auto& n = *nodes_[index];
   if (n.opening || stopping_ || n.removed) return;
   n.opening = true;
-  connection::open(io_, options_for(n.address, n.port),
-                   [this, index](result<std::shared_ptr<connection>> opened) {
-                     node_opened(index, std::move(opened));
-                   });
+  auto pending = connection::open(io_, options_for(n.address, n.port),
+                                  [this, index](result<std::shared_ptr<connection>> opened) {
+                                    node_opened(index, std::move(opened));
+                                  });
+  std::erase_if(opening_, [](const auto& weak) { return weak.expired(); });
+  if (pending) opening_.push_back(pending);
 }
 
 void session::impl::node_opened(std::size_t index, result<std::shared_ptr<connection>> opened) {
@@ -366,6 +398,7 @@ void session::impl::schedule_reconnect(std::size_t index) {
 void session::impl::connection_closed(std::size_t index, const connection* closed,
                                       const error& why) {
   auto& n = *nodes_[index];
+  if (why.detail == connection::heartbeat_missed) ++heartbeat_failures_;
   std::erase_if(n.pool, [closed](const auto& c) { return c.get() == closed; });
   if (n.pool.empty()) {
     std::lock_guard lock(state_mutex_);
@@ -388,8 +421,10 @@ void session::impl::await_schema_agreement(std::shared_ptr<connection> coordinat
           std::set<std::string> versions;
           bool readable = local.ok() && peers.ok();
           if (readable) {
-            for (const auto& row : local->rows) versions.insert(row[0].value_or(""));
+            for (const auto& row : local->rows)
+              if (!row.empty()) versions.insert(row[0].value_or(""));
             for (const auto& row : peers->rows) {
+              if (row.size() < 3) continue;  // malformed: not a peer we can judge
               auto listen = row[0] ? inet_text(*row[0]) : "";
               auto rpc = row[1] ? inet_text(*row[1]) : "";
               bool up = false;
@@ -419,13 +454,36 @@ void session::impl::handle_event(const server_event& event) {
     if (event.target == "KEYSPACE") schedule_refresh(std::chrono::milliseconds(200));
   } else if (event.type == "TOPOLOGY_CHANGE") {
     schedule_refresh(std::chrono::milliseconds(1000));
+  } else if (event.type == "STATUS_CHANGE" && event.change == "DOWN") {
+    // The cluster saw it go: stop routing to it now rather than after a timeout. Its pool
+    // closes (idempotent requests in flight go elsewhere) and reconnection with backoff
+    // brings it back if the report was wrong.
+    for (auto& node_ptr : nodes_) {
+      auto& n = *node_ptr;
+      if (n.address != event.address || n.removed) continue;
+      {
+        std::lock_guard lock(state_mutex_);
+        n.up = false;
+        n.last_error = "reported down by the cluster (STATUS_CHANGE DOWN)";
+      }
+      auto pool = n.pool;  // close() calls back into connection_closed, which edits it
+      for (auto& c : pool)
+        c->close(make_error(errc::unavailable, "Cassandra reported {} down", n.address));
+    }
   } else if (event.type == "STATUS_CHANGE" && event.change == "UP") {
+    // The spec advises a short wait: the node announces itself before its native
+    // transport accepts connections.
     for (std::size_t i = 0; i < nodes_.size(); ++i) {
       auto& n = *nodes_[i];
       if (n.address == event.address && n.pool.empty() && !n.opening) {
         n.reconnect_timer->cancel();  // it is back: do not wait out the backoff
-        n.reconnect_scheduled = false;
-        connect_node(i);
+        n.reconnect_scheduled = true;
+        n.reconnect_timer->expires_after(std::chrono::seconds(1));
+        n.reconnect_timer->async_wait([this, i](const boost::system::error_code& ec) {
+          if (ec || stopping_) return;
+          nodes_[i]->reconnect_scheduled = false;
+          if (nodes_[i]->pool.empty() && !nodes_[i]->opening) connect_node(i);
+        });
       }
     }
   }

@@ -8,6 +8,9 @@
 #include "cql/protocol.h"
 
 namespace sluice::cql {
+namespace {
+constexpr std::uint64_t lz4_max_ratio = 255;
+}  // namespace
 
 std::string lz4_compress_body(std::string_view body) {
   const auto size = static_cast<int>(body.size());
@@ -30,6 +33,14 @@ result<std::string> lz4_decompress_body(std::string_view body) {
   if (length > max_body_size)
     return make_error(errc::protocol, "LZ4 frame claims {} uncompressed bytes (limit {})", length,
                       max_body_size);
+  // An LZ4 block expands at most ~255 times (a match length grows by 255 per extension
+  // byte): a larger claim is a lie, refused before allocating it.
+  const std::uint64_t compressed = body.size() - 4;
+  const std::uint64_t most = compressed * lz4_max_ratio + 16;
+  if (length > most)
+    return make_error(errc::protocol,
+                      "LZ4 frame claims {} uncompressed bytes from {} compressed (at most {})",
+                      length, compressed, most);
   std::string out(length, '\0');
   if (length == 0) return out;
   int got = LZ4_decompress_safe(body.data() + 4, out.data(), static_cast<int>(body.size() - 4),

@@ -1,10 +1,14 @@
 // The asynchronous CQL connection: handshake, multiplexed requests, timeouts, events.
 #include "cql/connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <exception>
 
 #include "cql/compression.h"
 
@@ -34,6 +38,30 @@ std::string compress_frame(const std::string& frame) {
   return out;
 }
 
+/// The response opcodes by the spec's names, for error messages.
+std::string_view op_name(opcode op) {
+  switch (op) {
+    case opcode::error:
+      return "ERROR";
+    case opcode::ready:
+      return "READY";
+    case opcode::authenticate:
+      return "AUTHENTICATE";
+    case opcode::supported:
+      return "SUPPORTED";
+    case opcode::result:
+      return "RESULT";
+    case opcode::event:
+      return "EVENT";
+    case opcode::auth_challenge:
+      return "AUTH_CHALLENGE";
+    case opcode::auth_success:
+      return "AUTH_SUCCESS";
+    default:
+      return "frame";
+  }
+}
+
 /// A server's refusal of our protocol version ("Invalid or unsupported protocol version").
 bool version_refused(const response& r) {
   return r.error && r.error->code == 0x000A &&
@@ -47,6 +75,8 @@ connection::connection(asio::io_context& io, connection_options options)
       options_(std::move(options)),
       socket_(io),
       sweep_timer_(io),
+      heartbeat_timer_(io),
+      connect_timer_(io),
       version_(options_.max_version),
       slots_(max_streams),
       read_chunk_(64 * 1024) {
@@ -60,14 +90,15 @@ std::string connection::endpoint() const {
   return fmt::format("{}:{}", options_.host, options_.port);
 }
 
-void connection::open(asio::io_context& io, connection_options options, open_handler done) {
+std::shared_ptr<connection> connection::open(asio::io_context& io, connection_options options,
+                                             open_handler done) {
   if (options.max_version < 3 || options.max_version > 4) {
     auto version = options.max_version;
     asio::post(io, [done = std::move(done), version] {
       done(make_error(errc::invalid_argument,
                       "CQL protocol version {} is not supported (use 3 or 4)", version));
     });
-    return;
+    return nullptr;
   }
   std::shared_ptr<connection> c(new connection(io, options));
   auto& context = io;
@@ -80,6 +111,7 @@ void connection::open(asio::io_context& io, connection_options options, open_han
     }
     done(std::move(opened));
   });
+  return c;
 }
 
 void connection::fail_open(open_handler& done, const error& e) {
@@ -94,15 +126,15 @@ void connection::fail_open(open_handler& done, const error& e) {
 void connection::start_connect(open_handler done) {
   auto self = shared_from_this();
   auto shared_done = std::make_shared<open_handler>(std::move(done));
-  auto timer = std::make_shared<asio::steady_timer>(io_, options_.connect_timeout);
-  timer->async_wait([self, shared_done](const boost::system::error_code& ec) {
+  connect_timer_.expires_after(options_.connect_timeout);
+  connect_timer_.async_wait([self, shared_done](const boost::system::error_code& ec) {
     if (ec || !*shared_done) return;
     self->fail_open(*shared_done,
                     make_error(errc::timeout, "connecting to Cassandra at {} took over {} ms",
                                self->endpoint(), self->options_.connect_timeout.count()));
   });
-  auto finish = [self, shared_done, timer](result<std::shared_ptr<connection>> r) {
-    timer->cancel();
+  auto finish = [self, shared_done](result<std::shared_ptr<connection>> r) {
+    self->connect_timer_.cancel();
     if (!*shared_done) return;
     if (!r) return self->fail_open(*shared_done, r.err());
     auto call = std::move(*shared_done);
@@ -127,6 +159,7 @@ void connection::start_connect(open_handler done) {
                                          self->endpoint(), cec.message()));
               }
               self->socket_.set_option(tcp::no_delay(true));
+              self->enable_keepalive();
               if (!self->options_.tls) {
                 self->start_read();
                 return self->handshake(finish);
@@ -211,9 +244,11 @@ void connection::authenticate(const std::string& authenticator, open_handler don
 
 void connection::after_ready(open_handler done) {
   auto self = shared_from_this();
+  start_heartbeat();
   if (options_.keyspace.empty()) return done(self);
   std::string frame;
-  write_query(frame, 0, "USE \"" + options_.keyspace + "\"", {consistency::one, {}, 0, {}});
+  write_query(frame, 0, "USE " + quote_identifier(options_.keyspace),
+              {consistency::one, {}, 0, {}});
   send(std::move(frame), [self, done = std::move(done)](result<response> r) mutable {
     if (!r) return self->fail_open(done, r.err());
     if (r->error) {
@@ -250,8 +285,9 @@ void connection::flush() {
 
 void connection::enqueue(queued request) {
   if (closed_) {
-    request.done(
-        make_error(errc::unavailable, "connection to Cassandra at {} is closed", endpoint()));
+    auto e = make_error(errc::unavailable, "connection to Cassandra at {} is closed", endpoint());
+    e.detail = never_sent;
+    request.done(e);
     return;
   }
   if (free_streams_.empty()) {
@@ -270,6 +306,7 @@ void connection::enqueue(queued request) {
   deadlines_.push_back(
       {std::chrono::steady_clock::now() + options_.request_timeout, stream, s.generation});
   ++in_flight_;
+  unsent_.push_back(stream);
   if (compress_ && op != opcode::startup) {
     out_ += compress_frame(frame);
   } else {
@@ -282,6 +319,7 @@ void connection::start_write() {
   writing_now_ = true;
   writing_.swap(out_);
   out_.clear();
+  unsent_.clear();  // from here on the server may receive them
   auto self = shared_from_this();
   with_stream([&](auto& stream) {
     asio::async_write(
@@ -309,8 +347,19 @@ void connection::start_read() {
         return self->close(make_error(errc::unavailable, "connection to Cassandra at {} closed: {}",
                                       self->endpoint(), ec.message()));
       }
-      self->in_.append(self->read_chunk_.data(), n);
-      self->consume_input();
+      self->last_read_ = std::chrono::steady_clock::now();
+      // A hostile or broken frame must cost this connection only: whatever parsing or the
+      // response path throws (bad_alloc, length_error, ...) closes it with the reason.
+      try {
+        self->in_.append(self->read_chunk_.data(), n);
+        self->consume_input();
+      } catch (const std::exception& e) {
+        return self->close(make_error(errc::protocol,
+                                      "Cassandra at {}: reading a response failed ({} buffered "
+                                      "bytes): {}",
+                                      self->endpoint(), self->in_.size() - self->in_pos_,
+                                      e.what()));
+      }
       self->start_read();
     });
   });
@@ -355,7 +404,12 @@ void connection::dispatch(const frame_header& received, std::string body) {
   }
   if (header.stream < 0) {
     auto parsed = parse_response(header, body);
-    if (parsed && parsed->op == opcode::event && on_event_) on_event_(parsed->event);
+    if (!parsed) {
+      return close(make_error(errc::protocol,
+                              "Cassandra at {} sent a malformed {} on stream {}: {}", endpoint(),
+                              op_name(header.op), header.stream, parsed.err().message));
+    }
+    if (parsed->op == opcode::event && on_event_) on_event_(parsed->event);
     return;
   }
   auto& s = slots_[static_cast<std::size_t>(header.stream)];
@@ -366,7 +420,17 @@ void connection::dispatch(const frame_header& received, std::string body) {
   s.orphaned = false;
   if (was_orphaned) --orphaned_;
   release(header.stream);
-  if (!was_orphaned && done) done(parse_response(header, body));
+  auto parsed = parse_response(header, body);
+  if (!parsed) {
+    // The frame was cut where its header said, but a server that sends malformed bodies
+    // cannot be trusted with the other requests either: close, then report the cause.
+    auto why = make_error(errc::protocol, "Cassandra at {} sent a malformed {} on stream {}: {}",
+                          endpoint(), op_name(header.op), header.stream, parsed.err().message);
+    close(why);
+    if (!was_orphaned && done) done(why);
+    return;
+  }
+  if (!was_orphaned && done) done(std::move(parsed));
 }
 
 void connection::release(std::int16_t stream) {
@@ -426,25 +490,100 @@ void connection::close(const error& why) {
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  std::vector<response_handler> to_fail;
-  for (auto& s : slots_) {
-    if (s.done) to_fail.push_back(std::move(s.done));
+  heartbeat_timer_.cancel();
+  connect_timer_.cancel();
+  // Requests whose bytes never reached the socket failed without running anywhere: the
+  // session may send them to another node whatever the statement (error::detail never_sent).
+  std::vector<response_handler> sent, not_sent;
+  for (auto stream : unsent_) {
+    auto& s = slots_[static_cast<std::size_t>(stream)];
+    if (s.done) not_sent.push_back(std::move(s.done));
     s.done = nullptr;
   }
-  for (auto& w : waiting_for_stream_) to_fail.push_back(std::move(w.done));
+  unsent_.clear();
+  for (auto& s : slots_) {
+    if (s.done) sent.push_back(std::move(s.done));
+    s.done = nullptr;
+  }
+  for (auto& w : waiting_for_stream_) not_sent.push_back(std::move(w.done));
   waiting_for_stream_.clear();
   {
     std::lock_guard lock(queue_mutex_);
-    for (auto& q : queued_) to_fail.push_back(std::move(q.done));
+    for (auto& q : queued_) not_sent.push_back(std::move(q.done));
     queued_.clear();
   }
   in_flight_ = 0;
-  for (auto& done : to_fail) done(why);
+  for (auto& done : sent) done(why);
+  auto unsent_why = why;
+  unsent_why.detail = never_sent;
+  unsent_why.message += " (before the request was sent)";
+  for (auto& done : not_sent) done(unsent_why);
   if (on_close_) {
     auto listener = std::move(on_close_);
     on_close_ = nullptr;
     listener(why);
   }
+}
+
+// ---------------------------------------------------------------- failure detection
+
+void connection::enable_keepalive() {
+  // The kernel's probes find a peer that vanished without a RST (power loss, a cut link)
+  // even on an idle connection whose heartbeat is off: first probe after 30 s, 3 x 10 s.
+  boost::system::error_code ignored;
+  socket_.set_option(asio::socket_base::keep_alive(true), ignored);
+  int fd = socket_.native_handle();
+  int idle = 30, interval = 10, count = 3;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
+void connection::start_heartbeat() {
+  if (options_.heartbeat_interval.count() <= 0) return;
+  last_read_ = std::chrono::steady_clock::now();
+  arm_heartbeat();
+}
+
+void connection::arm_heartbeat() {
+  if (closed_) return;
+  auto tick = std::min<std::chrono::milliseconds>(options_.heartbeat_interval,
+                                                  std::chrono::milliseconds(250));
+  heartbeat_timer_.expires_after(tick);
+  heartbeat_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->heartbeat_tick();
+  });
+}
+
+void connection::heartbeat_tick() {
+  if (closed_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (heartbeat_pending_) {
+    if (now - heartbeat_sent_ >= options_.heartbeat_timeout) {
+      auto e = make_error(errc::timeout,
+                          "Cassandra at {} missed a heartbeat: no answer to OPTIONS within {} ms "
+                          "(the node is frozen, overloaded or unreachable); closing the connection",
+                          endpoint(), options_.heartbeat_timeout.count());
+      e.detail = heartbeat_missed;
+      return close(e);
+    }
+    return arm_heartbeat();
+  }
+  // Busy and silent for a second is suspicious; idle and silent is normal until the interval.
+  auto busy_silence =
+      std::min<std::chrono::milliseconds>(options_.heartbeat_interval, std::chrono::seconds(1));
+  auto threshold = in_flight_ > 0 ? busy_silence : options_.heartbeat_interval;
+  if (now - last_read_ >= threshold) {
+    heartbeat_pending_ = true;
+    heartbeat_sent_ = now;
+    std::string frame;
+    write_options(frame, 0);
+    std::weak_ptr<connection> weak = shared_from_this();
+    send(std::move(frame), [weak](const result<response>&) {
+      if (auto self = weak.lock()) self->heartbeat_pending_ = false;
+    });
+  }
+  arm_heartbeat();
 }
 
 }  // namespace sluice::cql

@@ -35,6 +35,11 @@ struct connection_options {
   std::uint8_t max_version = 4;                    // lowered (down to 3) when the server refuses it
   std::shared_ptr<boost::asio::ssl::context> tls;  // null: plain TCP
   bool verify_host = true;                         // with tls: check the certificate names `host`
+  /// OPTIONS after this long without a frame read (0: no heartbeat), or after one second
+  /// of silence with requests in flight; no answer within heartbeat_timeout closes the
+  /// connection with error::detail heartbeat_missed.
+  std::chrono::milliseconds heartbeat_interval{30000};
+  std::chrono::milliseconds heartbeat_timeout{3000};
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -44,9 +49,16 @@ class connection : public std::enable_shared_from_this<connection> {
   using event_handler = std::function<void(const server_event&)>;
   using close_handler = std::function<void(const error&)>;
 
+  /// error::detail of a request that failed before its bytes were written (it never ran:
+  /// safe to send elsewhere), and of a close for a missed heartbeat.
+  static constexpr int never_sent = -1;
+  static constexpr int heartbeat_missed = -2;
+
   /// Connects and runs the handshake; `done` runs once on the io thread. Errors name
-  /// host:port and say what to do (e.g. credentials missing, wrong password).
-  static void open(boost::asio::io_context& io, connection_options options, open_handler done);
+  /// host:port and say what to do (e.g. credentials missing, wrong password). Returns the
+  /// connection being opened (null for bad options), which close() abandons.
+  static std::shared_ptr<connection> open(boost::asio::io_context& io, connection_options options,
+                                          open_handler done);
 
   /// Sends a frame built by a write_* function of protocol.h (its stream id, version and
   /// compression are set here). Thread-safe. `done` runs exactly once on the io thread,
@@ -102,6 +114,10 @@ class connection : public std::enable_shared_from_this<connection> {
   void release(std::int16_t stream);
   void arm_sweep();
   void sweep();
+  void enable_keepalive();
+  void start_heartbeat();
+  void arm_heartbeat();
+  void heartbeat_tick();
 
   template <typename Fn>
   void with_stream(Fn&& fn) {
@@ -117,6 +133,8 @@ class connection : public std::enable_shared_from_this<connection> {
   boost::asio::ip::tcp::socket socket_;
   std::unique_ptr<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_stream_;
   boost::asio::steady_timer sweep_timer_;
+  boost::asio::steady_timer heartbeat_timer_;
+  boost::asio::steady_timer connect_timer_;
   std::uint8_t version_;
   bool compress_ = false;
   bool closed_ = false;
@@ -131,6 +149,10 @@ class connection : public std::enable_shared_from_this<connection> {
   std::vector<std::int16_t> free_streams_;
   std::deque<queued> waiting_for_stream_;
   std::deque<deadline> deadlines_;
+  std::vector<std::int16_t> unsent_;  // streams whose frames are not yet handed to the socket
+  std::chrono::steady_clock::time_point last_read_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point heartbeat_sent_;
+  bool heartbeat_pending_ = false;
   std::size_t in_flight_ = 0;
   std::size_t orphaned_ = 0;
   std::string out_, writing_;

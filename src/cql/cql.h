@@ -51,9 +51,22 @@ struct session_config {
   std::uint8_t max_protocol_version = 4;          // negotiated down to 3 for older servers
   std::chrono::milliseconds reconnect_base{200};  // first wait after a node went away
   std::chrono::milliseconds reconnect_max{5000};  // the wait doubles up to this
-  /// How long an idempotent statement is retried (other nodes, then after backoff)
-  /// when a node fails it; non-idempotent statements fail at once.
+  /// How long a request is retried (other nodes, then after a jittered backoff) when the
+  /// retry policy (policy.h: the Java driver's default) allows it, and in at most how many
+  /// passes over the nodes. Only idempotent statements are retried after they may have run.
   std::chrono::milliseconds idempotent_retry_for{60000};
+  int retry_rounds = 10;
+  /// An OPTIONS heartbeat on a connection nothing was read from for this long (0: off);
+  /// with requests in flight, after one second of silence. No answer within
+  /// heartbeat_timeout closes the connection and marks the node down (a frozen or
+  /// powered-off node sends no RST). TCP keepalive is on as well.
+  std::chrono::milliseconds heartbeat_interval{30000};
+  std::chrono::milliseconds heartbeat_timeout{3000};
+  /// LOCAL_ONE/LOCAL_QUORUM/LOCAL_SERIAL statements never go to another data centre
+  /// unless this is set (the Java driver's default).
+  bool allow_remote_dc_for_local = false;
+  /// Rotate among a partition's replicas rather than always trying the first.
+  bool shuffle_replicas = false;
   /// Server events (schema, topology, status), called on the I/O thread.
   std::function<void(const server_event&)> on_event;
 };
@@ -68,9 +81,14 @@ struct prepared {
 
 struct statement_options {
   /// Safe to apply twice (an upsert with fixed values, a read): retried on another node
-  /// or after a reconnection when a node fails it.
+  /// or after a reconnection when a node fails it. SELECTs are idempotent without it;
+  /// schema statements (CREATE, ALTER, DROP, TRUNCATE, ...) never are.
   bool idempotent = false;
   std::optional<consistency> level;  // default: the session's
+  /// EXECUTE of a SELECT: rows per page (<= 0: unpaged) and where to continue; the
+  /// blocking execute() follows the pages, execute_async() returns one with its state.
+  std::int32_t page_size = 5000;
+  std::optional<std::string> paging_state;
 };
 
 /// Counters since the session opened.
@@ -80,6 +98,9 @@ struct session_stats {
   std::uint64_t reprepares = 0;
   std::uint64_t reconnects = 0;
   std::uint64_t failed = 0;
+  std::uint64_t heartbeat_failures = 0;  // connections closed for a missed heartbeat
+  /// Retries by reason (retry_reason_name(reason) of policy.h), in enum order.
+  std::vector<std::pair<std::string, std::uint64_t>> retries_by_reason;
 };
 
 struct node_status {
@@ -120,9 +141,11 @@ class session {
 
   // --- blocking ---
   /// Runs a statement and returns all its rows (following paging states).
-  result<rows_result> query(std::string_view cql, std::vector<bound_value> values = {});
+  result<rows_result> query(std::string_view cql, std::vector<bound_value> values = {},
+                            statement_options options = {});
   /// One page; pass the previous page's paging_state to continue.
-  result<rows_result> query_page(std::string_view cql, const query_params& params);
+  result<rows_result> query_page(std::string_view cql, const query_params& params,
+                                 statement_options options = {});
   result<prepared> prepare(std::string cql);
   /// Executes a prepared statement (re-preparing it if the node forgot it).
   result<rows_result> execute(prepared& statement, std::vector<bound_value> values,

@@ -3,7 +3,13 @@
 
 #include <arpa/inet.h>
 
+#include <cmath>
+#include <limits>
+
+#include <fmt/ranges.h>
+
 #include "base/error.h"
+#include "cql/types.h"
 #include "cql/values.h"
 
 namespace sluice::cql {
@@ -80,6 +86,136 @@ result<bound_value> from_collection(const column_type& type, const nlohmann::jso
   return collection_value(elements);
 }
 
+/// An exact decimal text for varint/decimal: strings as given, JSON integers exactly,
+/// other JSON numbers as their shortest round-trip text.
+std::optional<std::string> number_text(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number_unsigned()) return std::to_string(value.get<std::uint64_t>());
+  if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
+  if (value.is_number_float()) return value.dump();
+  return std::nullopt;
+}
+
+result<bound_value> from_varint(const nlohmann::json& value) {
+  if (value.is_number_float())
+    return expected(value, "an integer (a JSON number beyond 64 bits loses digits: use a string)");
+  auto text = number_text(value);
+  if (!text) return expected(value, "an integer or a string of digits");
+  return varint_value(*text);
+}
+
+result<bound_value> from_decimal(const nlohmann::json& value) {
+  auto text = number_text(value);
+  if (!text) return expected(value, "a number or a string like \"-123.4500\"");
+  return decimal_value(*text);
+}
+
+result<bound_value> from_float(const nlohmann::json& value) {
+  if (value.is_string()) {
+    const auto& text = value.get_ref<const std::string&>();
+    if (text == "NaN") return float_value(std::numeric_limits<float>::quiet_NaN());
+    if (text == "Infinity") return float_value(std::numeric_limits<float>::infinity());
+    if (text == "-Infinity") return float_value(-std::numeric_limits<float>::infinity());
+  }
+  if (!value.is_number()) return expected(value, "a number, \"NaN\" or \"[-]Infinity\"");
+  double v = value.get<double>();
+  if (std::fabs(v) > std::numeric_limits<float>::max())
+    return make_error(errc::invalid_argument, "{} is out of float range", value.dump());
+  return float_value(static_cast<float>(v));
+}
+
+/// smallint / tinyint: an integer within [lo, hi].
+result<bound_value> from_small_int(const column_type& type, const nlohmann::json& value,
+                                   std::int64_t lo, std::int64_t hi) {
+  if (!value.is_number_integer())
+    return expected(value, fmt::format("an integer from {} to {}", lo, hi));
+  bool in_range = value.is_number_unsigned()
+                      ? value.get<std::uint64_t>() <= static_cast<std::uint64_t>(hi)
+                      : value.get<std::int64_t>() >= lo && value.get<std::int64_t>() <= hi;
+  if (!in_range)
+    return make_error(errc::invalid_argument, "{} is out of {} range ({} to {})", value.dump(),
+                      type_name(type), lo, hi);
+  auto v = value.get<std::int64_t>();
+  return type.id == type_id::smallint ? smallint_value(static_cast<std::int16_t>(v))
+                                      : tinyint_value(static_cast<std::int8_t>(v));
+}
+
+result<bound_value> from_time(const nlohmann::json& value) {
+  if (value.is_number_integer()) return time_value(value.get<std::int64_t>());
+  if (!value.is_string())
+    return expected(value, "a \"HH:MM:SS[.fffffffff]\" string or nanoseconds since midnight");
+  auto nanos = time_nanos_from_text(value.get_ref<const std::string&>());
+  if (!nanos) return nanos.err();
+  return time_value(*nanos);
+}
+
+result<bound_value> from_duration(const nlohmann::json& value) {
+  if (!value.is_string()) return expected(value, "a duration string like \"1h30m\" or \"PT1H30M\"");
+  auto d = duration_from_text(value.get_ref<const std::string&>());
+  if (!d) return d.err();
+  return duration_value(*d);
+}
+
+result<bound_value> from_tuple(const column_type& type, const nlohmann::json& value) {
+  if (!value.is_array() || value.size() != type.params.size())
+    return expected(value, fmt::format("an array of {} element(s) for {}", type.params.size(),
+                                       type_name(type)));
+  std::vector<bound_value> elements;
+  for (std::size_t i = 0; i < type.params.size(); ++i) {
+    auto cell = json_to_value(type.params[i], value[i]);
+    if (!cell)
+      return make_error(errc::invalid_argument, "{} element {}: {}", type_name(type), i + 1,
+                        cell.err().message);
+    elements.push_back(std::move(*cell));
+  }
+  return tuple_value(elements);
+}
+
+result<bound_value> from_udt(const column_type& type, const nlohmann::json& value) {
+  if (!value.is_object()) return expected(value, fmt::format("an object for {}", type_name(type)));
+  if (type.field_names.size() != type.params.size())
+    return make_error(errc::protocol, "{}: field names do not match field types", type_name(type));
+  for (const auto& [name, _] : value.items()) {
+    bool known = false;
+    for (const auto& field : type.field_names) known = known || field == name;
+    if (!known)
+      return make_error(errc::invalid_argument, "{} has no field '{}' (fields: {})",
+                        type_name(type), name, fmt::join(type.field_names, ", "));
+  }
+  std::vector<bound_value> fields;
+  for (std::size_t i = 0; i < type.params.size(); ++i) {
+    auto it = value.find(type.field_names[i]);
+    if (it == value.end()) {
+      fields.emplace_back();  // a missing field is null
+      continue;
+    }
+    auto cell = json_to_value(type.params[i], *it);
+    if (!cell)
+      return make_error(errc::invalid_argument, "{} field '{}': {}", type_name(type),
+                        type.field_names[i], cell.err().message);
+    fields.push_back(std::move(*cell));
+  }
+  return tuple_value(fields);
+}
+
+result<bound_value> from_vector(const column_type& type, const nlohmann::json& value) {
+  if (type.params.size() != 1) return make_error(errc::protocol, "vector type without a param");
+  if (!value.is_array() || value.size() != static_cast<std::size_t>(type.dimension))
+    return expected(value, fmt::format("an array of exactly {} element(s) for {}", type.dimension,
+                                       type_name(type)));
+  std::vector<bound_value> elements;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i].is_null())
+      return make_error(errc::invalid_argument, "{} element {} is null", type_name(type), i + 1);
+    auto cell = json_to_value(type.params[0], value[i]);
+    if (!cell)
+      return make_error(errc::invalid_argument, "{} element {}: {}", type_name(type), i + 1,
+                        cell.err().message);
+    elements.push_back(std::move(*cell));
+  }
+  return vector_value(type, elements);
+}
+
 }  // namespace
 
 result<bound_value> json_to_value(const column_type& type, const nlohmann::json& value) {
@@ -129,9 +265,29 @@ result<bound_value> json_to_value(const column_type& type, const nlohmann::json&
     case type_id::set:
     case type_id::map:
       return from_collection(type, value);
+    case type_id::varint:
+      return from_varint(value);
+    case type_id::decimal:
+      return from_decimal(value);
+    case type_id::float_:
+      return from_float(value);
+    case type_id::smallint:
+      return from_small_int(type, value, INT16_MIN, INT16_MAX);
+    case type_id::tinyint:
+      return from_small_int(type, value, INT8_MIN, INT8_MAX);
+    case type_id::time:
+      return from_time(value);
+    case type_id::duration:
+      return from_duration(value);
+    case type_id::tuple:
+      return from_tuple(type, value);
+    case type_id::udt:
+      return from_udt(type, value);
+    case type_id::vector:
+      return from_vector(type, value);
     default:
-      return make_error(errc::invalid_argument, "binding type 0x{:04x} from JSON is not supported",
-                        static_cast<int>(type.id));
+      return make_error(errc::invalid_argument, "binding {} from JSON is not supported",
+                        type_name(type));
   }
 }
 
@@ -145,8 +301,8 @@ result<std::vector<bound_value>> json_to_values(const std::vector<column_spec>& 
   for (std::size_t i = 0; i < columns.size(); ++i) {
     auto cell = json_to_value(columns[i].type, values[i]);
     if (!cell) {
-      return make_error(errc::invalid_argument, "value {} (column {}): {}", i + 1, columns[i].name,
-                        cell.err().message);
+      return make_error(errc::invalid_argument, "value {} (column {}): {} (type {})", i + 1,
+                        columns[i].name, cell.err().message, type_name(columns[i].type));
     }
     out.push_back(std::move(*cell));
   }

@@ -4,6 +4,10 @@
 //   int, bigint, double                      <- number;  boolean <- true/false
 //   date <- "YYYY-MM-DD";  timestamp <- "YYYY-MM-DDTHH:MM:SS[.mmm]Z" or epoch millis
 //   blob <- "0x..." hex;   list/set <- array;  map <- object (text keys) or [[k, v], ...]
+//   varint, decimal <- number or string (strings keep every digit: "1234...890", "1E+40")
+//   float <- number, "NaN", "Infinity";  smallint, tinyint <- number (range-checked)
+//   time <- "HH:MM:SS[.fffffffff]" or nanos;  duration <- "1h30m" or "PT1H30M"
+//   tuple <- array;  UDT <- object (missing fields null);  vector<T, N> <- array of N
 //   any type <- null
 #pragma once
 

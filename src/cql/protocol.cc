@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "cql/types.h"
+
 namespace sluice::cql {
 namespace {
 
@@ -37,9 +39,15 @@ result<column_type> read_type(reader& r, int depth) {
   column_type t;
   t.id = static_cast<type_id>(r.u16());
   switch (t.id) {
-    case type_id::custom:
-      r.string();
+    case type_id::custom: {
+      // Types protocol v4 has no id for (duration, vector, ...) come as a class name.
+      auto name = r.string();
+      if (!r.ok()) break;
+      auto parsed = parse_type_class(name);
+      if (!parsed) return parsed.err();
+      t = std::move(*parsed);
       break;
+    }
     case type_id::list:
     case type_id::set: {
       auto inner = read_type(r, depth + 1);
@@ -55,11 +63,15 @@ result<column_type> read_type(reader& r, int depth) {
       }
       break;
     case type_id::udt: {
-      r.string();
-      r.string();
+      t.udt_keyspace = r.string();
+      t.udt_name = r.string();
       int n = r.u16();
+      // Each field takes at least a [string] and an option id: 4 bytes.
+      if (r.ok() && static_cast<std::size_t>(n) * 4 > r.remaining())
+        return make_error(errc::protocol, "UDT {}.{} claims {} fields, more than the frame holds",
+                          t.udt_keyspace, t.udt_name, n);
       for (int i = 0; i < n && r.ok(); ++i) {
-        r.string();
+        t.field_names.emplace_back(r.string());
         auto inner = read_type(r, depth + 1);
         if (!inner) return inner;
         t.params.push_back(*inner);
@@ -68,6 +80,8 @@ result<column_type> read_type(reader& r, int depth) {
     }
     case type_id::tuple: {
       int n = r.u16();
+      if (r.ok() && static_cast<std::size_t>(n) * 2 > r.remaining())
+        return make_error(errc::protocol, "tuple claims {} elements, more than the frame holds", n);
       for (int i = 0; i < n && r.ok(); ++i) {
         auto inner = read_type(r, depth + 1);
         if (!inner) return inner;
@@ -75,6 +89,8 @@ result<column_type> read_type(reader& r, int depth) {
       }
       break;
     }
+    case type_id::vector:  // synthetic (parsed from a custom class), never a wire id
+      return make_error(errc::protocol, "unknown CQL type id 0x{:04x}", static_cast<int>(t.id));
     default:
       break;
   }
@@ -90,6 +106,15 @@ result<std::vector<column_spec>> read_columns(reader& r, std::int32_t flags, std
     table = r.string();
   }
   if (count < 0 || count > 65535) return make_error(errc::protocol, "bad column count {}", count);
+  // Each column spec is at least a [string] name and an [option] id (plus keyspace and
+  // table [string]s without a global table spec).
+  const std::size_t min_column = (flags & rows_global_spec) ? 4 : 8;
+  if (static_cast<std::size_t>(count) > r.remaining() / min_column) {
+    return make_error(errc::protocol,
+                      "column count {} is more than the {} metadata bytes left can hold", count,
+                      r.remaining());
+  }
+  cols.reserve(static_cast<std::size_t>(count));
   for (std::int32_t i = 0; i < count && r.ok(); ++i) {
     column_spec c;
     if (flags & rows_global_spec) {
@@ -121,9 +146,23 @@ result<void> read_rows(reader& r, rows_result& out) {
     if (!cols) return cols.err();
     out.columns = std::move(*cols);
   }
+  if (count < 0 || count > 65535)
+    return make_error(errc::protocol, "rows result with a bad column count {}", count);
   auto rows = r.i32();
-  if (!r.ok() || rows < 0) return make_error(errc::protocol, "truncated rows result");
-  out.rows.reserve(static_cast<std::size_t>(std::min(rows, 100000)));
+  if (!r.ok()) return make_error(errc::protocol, "truncated rows result");
+  if (rows < 0) return make_error(errc::protocol, "rows result with a negative row count {}", rows);
+  if (rows > 0 && count == 0)
+    return make_error(errc::protocol, "rows result with {} rows but no columns", rows);
+  // Every cell is at least its 4-byte [bytes] length: bound the counts by what is left
+  // before reserving anything.
+  if (rows > 0 &&
+      static_cast<std::size_t>(rows) > r.remaining() / (4 * static_cast<std::size_t>(count))) {
+    return make_error(errc::protocol,
+                      "rows result claims {} rows of {} columns but only {} bytes follow (a cell "
+                      "is at least 4 bytes)",
+                      rows, count, r.remaining());
+  }
+  out.rows.reserve(static_cast<std::size_t>(rows));
   for (std::int32_t i = 0; i < rows && r.ok(); ++i) {
     std::vector<std::optional<std::string>> row;
     row.reserve(static_cast<std::size_t>(count));
@@ -137,11 +176,21 @@ result<void> read_rows(reader& r, rows_result& out) {
   return ok();
 }
 
-/// [inet]: a length-prefixed address and an [int] port.
-std::pair<std::string, int> read_inet(reader& r) {
+/// [inet]: a length-prefixed address (4 or 16 bytes) and an [int] port.
+result<std::pair<std::string, int>> read_inet(reader& r, std::string_view event_type) {
   auto size = r.u8();
+  if (!r.ok()) return make_error(errc::protocol, "{} EVENT has no [inet] address", event_type);
+  if (size != 4 && size != 16) {
+    return make_error(errc::protocol,
+                      "{} EVENT has an [inet] address of {} bytes (an address is 4 or 16)",
+                      event_type, size);
+  }
   auto bytes = r.raw(size);
   auto port = r.i32();
+  if (!r.ok()) {
+    return make_error(errc::protocol, "{} EVENT has a truncated [inet] address ({} bytes left)",
+                      event_type, r.remaining());
+  }
   std::string text;
   if (size == 4) {
     text = fmt::format("{}.{}.{}.{}", static_cast<std::uint8_t>(bytes[0]),
@@ -154,7 +203,7 @@ std::pair<std::string, int> read_inet(reader& r) {
           (static_cast<std::uint8_t>(bytes[i]) << 8) | static_cast<std::uint8_t>(bytes[i + 1]));
     }
   }
-  return {text, port};
+  return std::pair<std::string, int>{text, port};
 }
 
 result<server_event> parse_event(reader& r) {
@@ -166,7 +215,9 @@ result<server_event> parse_event(reader& r) {
     e.keyspace = std::string(r.string());
     if (e.target != "KEYSPACE") e.name = std::string(r.string());
   } else {
-    std::tie(e.address, e.port) = read_inet(r);
+    auto inet = read_inet(r, e.type);
+    if (!inet) return inet.err();
+    std::tie(e.address, e.port) = *inet;
   }
   if (!r.ok()) return make_error(errc::protocol, "truncated {} EVENT body", e.type);
   return e;
@@ -354,12 +405,13 @@ void write_prepare(std::string& out, std::int16_t stream, std::string_view cql) 
 }
 
 void write_execute(std::string& out, std::int16_t stream, std::string_view prepared_id,
-                   consistency level, std::span<const bound_value> values) {
+                   consistency level, std::span<const bound_value> values, std::int32_t page_size,
+                   const std::optional<std::string>& paging_state) {
   auto start = out.size();
   begin_frame(out, stream, opcode::execute);
   writer w{out};
   w.short_bytes(prepared_id);
-  write_params(w, level, values, 0, std::nullopt);
+  write_params(w, level, values, page_size, paging_state);
   finish_frame(out, start);
 }
 
@@ -381,6 +433,65 @@ void write_batch(std::string& out, std::int16_t stream, batch_kind kind,
   w.u8(0);  // flags: no serial consistency, no default timestamp
   finish_frame(out, start);
 }
+
+std::string quote_identifier(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+namespace {
+
+/// The fields after the message of the errors the retry policy looks at. Lenient: a
+/// server that leaves them out still gives a usable error (has_details stays false).
+void read_error_details(reader& body, server_error& e) {
+  reader r = body;
+  server_error d;
+  d.level = r.u16();
+  switch (e.code) {
+    case 0x1000:  // <cl><required><alive>
+      d.block_for = r.i32();
+      d.received = r.i32();
+      break;
+    case 0x1100:  // <cl><received><blockfor><writeType>
+      d.received = r.i32();
+      d.block_for = r.i32();
+      d.write_type = std::string(r.string());
+      break;
+    case 0x1200:  // <cl><received><blockfor><data_present>
+      d.received = r.i32();
+      d.block_for = r.i32();
+      d.data_present = r.u8() != 0;
+      break;
+    case 0x1300:  // <cl><received><blockfor><numfailures><data_present>
+      d.received = r.i32();
+      d.block_for = r.i32();
+      r.i32();
+      d.data_present = r.u8() != 0;
+      break;
+    case 0x1500:  // <cl><received><blockfor><numfailures><writeType>
+      d.received = r.i32();
+      d.block_for = r.i32();
+      r.i32();
+      d.write_type = std::string(r.string());
+      break;
+    default:
+      return;
+  }
+  if (!r.ok()) return;
+  e.has_details = true;
+  e.level = d.level;
+  e.received = d.received;
+  e.block_for = d.block_for;
+  e.data_present = d.data_present;
+  e.write_type = std::move(d.write_type);
+}
+
+}  // namespace
 
 result<response> parse_response(const frame_header& header, std::string_view body) {
   reader r(body);
@@ -407,6 +518,7 @@ result<response> parse_response(const frame_header& header, std::string_view bod
     e.message = std::string(r.string());
     if (e.code == error_unprepared) e.unprepared_id = std::string(r.short_bytes());
     if (!r.ok()) return make_error(errc::protocol, "truncated ERROR body");
+    read_error_details(r, e);
     res.error = std::move(e);
     return res;
   }

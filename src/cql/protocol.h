@@ -43,9 +43,14 @@ enum class opcode : std::uint8_t {
 enum class consistency : std::uint16_t {
   any = 0,
   one = 1,
+  two = 2,
+  three = 3,
   quorum = 4,
   all = 5,
   local_quorum = 6,
+  each_quorum = 7,
+  serial = 8,
+  local_serial = 9,
   local_one = 10
 };
 
@@ -56,6 +61,10 @@ struct frame_header {
   opcode op = opcode::error;
   std::uint32_t length = 0;
 };
+
+/// A CQL identifier in double quotes with inner double quotes doubled: safe to splice
+/// into a statement whatever the name holds.
+std::string quote_identifier(std::string_view name);
 
 /// Appends a request header; the length is patched by finish_frame().
 void begin_frame(std::string& out, std::int16_t stream, opcode op);
@@ -132,9 +141,12 @@ enum class batch_kind : std::uint8_t { logged = 0, unlogged = 1, counter = 2 };
 void write_batch(std::string& out, std::int16_t stream, batch_kind kind,
                  std::string_view prepared_id,
                  const std::vector<std::vector<bound_value>>& statements, consistency level);
-/// EXECUTE of a prepared statement with its values, unpaged (writes).
+/// EXECUTE of a prepared statement with its values; page_size <= 0: unpaged (writes),
+/// otherwise pages of that many rows, continuing from paging_state.
 void write_execute(std::string& out, std::int16_t stream, std::string_view prepared_id,
-                   consistency level, std::span<const bound_value> values);
+                   consistency level, std::span<const bound_value> values,
+                   std::int32_t page_size = 0,
+                   const std::optional<std::string>& paging_state = std::nullopt);
 
 /// CQL type ids of the spec (option ids).
 enum class type_id : std::uint16_t {
@@ -164,11 +176,19 @@ enum class type_id : std::uint16_t {
   set = 0x0022,
   udt = 0x0030,
   tuple = 0x0031,
+  /// Synthetic, never on the wire: Cassandra 5 sends vector<T, N> as the custom class
+  /// "org.apache.cassandra.db.marshal.VectorType(T,N)", which the type parser maps here.
+  vector = 0xFF01,
 };
 
 struct column_type {
   type_id id = type_id::custom;
-  std::vector<column_type> params;  // element type(s) of list/set/map/tuple
+  /// Element type(s) of list/set/map/tuple/vector; the field types of a UDT.
+  std::vector<column_type> params;
+  std::vector<std::string> field_names;  // UDT: one per params entry, in declared order
+  std::string udt_keyspace, udt_name;    // UDT
+  std::string custom_class;              // custom: a class name sluice does not know
+  int dimension = 0;                     // vector: the number of elements
 };
 
 struct column_spec {
@@ -181,6 +201,14 @@ struct server_error {
   std::int32_t code = 0;
   std::string message;
   std::string unprepared_id;  // for code 0x2500
+  // The details of unavailable (0x1000: required -> block_for, alive -> received), write
+  // timeout/failure (0x1100, 0x1500) and read timeout/failure (0x1200, 0x1300); the retry
+  // policy decides with them. `has_details` is false when the body did not carry them.
+  bool has_details = false;
+  std::uint16_t level = 0;  // the consistency the request asked for
+  std::int32_t received = 0, block_for = 0;
+  bool data_present = false;  // read timeout/failure: the replica asked for data answered
+  std::string write_type;     // SIMPLE, BATCH, UNLOGGED_BATCH, COUNTER, BATCH_LOG, CAS, VIEW, CDC
 };
 
 struct rows_result {

@@ -3,34 +3,13 @@
 #include <boost/asio/post.hpp>
 #include <condition_variable>
 #include <future>
+#include <random>
 
 #include "cql/policy.h"
 #include "cql/session_impl.h"
 
 namespace sluice::cql {
 namespace asio = boost::asio;
-
-namespace {
-
-/// Errors worth another node or another try for an idempotent statement.
-bool retryable(const error& e) {
-  if (e.code == errc::unavailable || e.code == errc::timeout) return true;
-  if (e.code != errc::server) return false;
-  switch (error_kind(e.detail)) {
-    case server_error_kind::server:
-    case server_error_kind::unavailable:
-    case server_error_kind::overloaded:
-    case server_error_kind::bootstrapping:
-    case server_error_kind::truncate:
-    case server_error_kind::write_timeout:
-    case server_error_kind::read_timeout:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
 
 error server_error_of(const server_error& e, std::string_view what) {
   auto out = make_error(errc::server, "{} failed: {} (0x{:04x}): {}", what.substr(0, 120),
@@ -57,7 +36,11 @@ std::vector<std::size_t> session::impl::plan_for(const pending_request& request)
   std::vector<plan_node> states;
   states.reserve(nodes_.size());
   for (const auto& n : nodes_) states.push_back({n->data_center, n->up && !n->removed});
-  return query_plan(states, replicas, local_dc_, round_robin_++);
+  plan_options options;
+  options.local_only =
+      is_local_level(request.level) && !config_.allow_remote_dc_for_local && !local_dc_.empty();
+  options.shuffle_replicas = config_.shuffle_replicas;
+  return query_plan(states, replicas, local_dc_, round_robin_++, options);
 }
 
 std::shared_ptr<connection> session::impl::pick_connection(node& n) {
@@ -77,10 +60,8 @@ void session::impl::submit(std::shared_ptr<pending_request> request) {
 }
 
 void session::impl::dispatch(std::shared_ptr<pending_request> request) {
-  if (stopping_) {
-    ++failed_;
-    return request->done(make_error(errc::unavailable, "the CQL session was closed"));
-  }
+  if (stopping_)
+    return fail(std::move(request), make_error(errc::unavailable, "the CQL session was closed"));
   if (request->next == 0 && request->plan.empty()) request->plan = plan_for(*request);
   while (request->next < request->plan.size()) {
     auto& n = *nodes_[request->plan[request->next++]];
@@ -92,19 +73,42 @@ void session::impl::dispatch(std::shared_ptr<pending_request> request) {
     });
     return;
   }
-  std::string down;
+  std::string known;
   for (const auto& n : nodes_) {
-    if (!n->removed)
-      down += fmt::format("{}{}:{} ({})", down.empty() ? "" : "; ", n->address, n->port,
-                          n->last_error.empty() ? "connecting" : n->last_error);
+    if (n->removed) continue;
+    auto state = n->up ? std::string("up") : n->last_error.empty() ? "connecting" : n->last_error;
+    known += fmt::format("{}{}:{} (data centre '{}', {})", known.empty() ? "" : "; ", n->address,
+                         n->port, n->data_center, state);
   }
-  retry_or_fail(std::move(request),
-                make_error(errc::unavailable, "no Cassandra node is up: {}", down));
+  if (known.empty()) known = "no node known";
+  bool local_only =
+      is_local_level(request->level) && !local_dc_.empty() && !config_.allow_remote_dc_for_local;
+  auto why = local_only ? make_error(errc::unavailable,
+                                     "no Cassandra node of the local data centre '{}' is up for a "
+                                     "LOCAL_* consistency level (set the local data centre, allow "
+                                     "remote ones, or use a non-local level): {}",
+                                     local_dc_, known)
+                        : make_error(errc::unavailable, "no Cassandra node is up: {}", known);
+  retry_or_fail(std::move(request), why, failure_kind::no_node);
 }
+
+namespace {
+
+/// How an attempt that got no answer failed, from the connection's error.
+failure_kind transport_failure(const error& e) {
+  if (e.detail == connection::never_sent) return failure_kind::not_sent;
+  if (e.code == errc::timeout) return failure_kind::client_timeout;
+  return failure_kind::connection_lost;
+}
+
+}  // namespace
 
 void session::impl::on_response(std::shared_ptr<pending_request> request,
                                 std::shared_ptr<connection> via, result<response> answer) {
-  if (!answer) return retry_or_fail(std::move(request), answer.err());
+  if (!answer) {
+    auto why = answer.err();
+    return retry_or_fail(std::move(request), why, transport_failure(why));
+  }
   if (answer->error) {
     bool unprepared = answer->error->code == error_unprepared;
     if (unprepared && request->reprepares < 2 && !cql_of(answer->error->unprepared_id).empty()) {
@@ -116,9 +120,7 @@ void session::impl::on_response(std::shared_ptr<pending_request> request,
           " (Cassandra at {} does not know the statement and this session "
           "never prepared it: prepare it again)",
           via->endpoint());
-    if (retryable(e)) return retry_or_fail(std::move(request), e);
-    ++failed_;
-    return request->done(e);
+    return retry_or_fail(std::move(request), e, failure_kind::server_error, &*answer->error);
   }
   if (answer->result_kind == 5) {  // a schema change: let every node catch up first
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -129,28 +131,56 @@ void session::impl::on_response(std::shared_ptr<pending_request> request,
   request->done(std::move(answer));
 }
 
-void session::impl::retry_or_fail(std::shared_ptr<pending_request> request, error why) {
-  if (!retryable(why)) {
-    ++failed_;
-    return request->done(why);
-  }
-  if (!request->idempotent) {
-    ++failed_;
-    why.message += " (not retried: the statement is not marked idempotent)";
-    return request->done(why);
+void session::impl::fail(std::shared_ptr<pending_request> request, error why) {
+  ++failed_;
+  request->done(std::move(why));
+}
+
+void session::impl::retry_or_fail(std::shared_ptr<pending_request> request, error why,
+                                  failure_kind kind, const server_error* server) {
+  auto verdict = decide_retry(kind, server, request->idempotent, request->retries);
+  if (verdict.decision == retry_decision::rethrow) {
+    bool would_retry =
+        !request->idempotent &&
+        decide_retry(kind, server, true, request->retries).decision != retry_decision::rethrow;
+    if (would_retry) why.message += " (not retried: the statement is not marked idempotent)";
+    return fail(std::move(request), std::move(why));
   }
   auto elapsed = std::chrono::steady_clock::now() - request->started;
   if (stopping_ || elapsed > config_.idempotent_retry_for) {
-    ++failed_;
     why.message += fmt::format(" (gave up after retrying for {} s)",
                                std::chrono::duration_cast<std::chrono::seconds>(elapsed).count());
-    return request->done(why);
+    return fail(std::move(request), std::move(why));
+  }
+  bool more_nodes = request->next < request->plan.size();
+  if (verdict.decision == retry_decision::retry_next && !more_nodes) {
+    // Every node of the plan failed it: plan again after a backoff (nodes may be back),
+    // for a bounded number of rounds; a statement that may have run only when idempotent.
+    bool never_ran = kind == failure_kind::not_sent || kind == failure_kind::no_node ||
+                     kind == failure_kind::reprepare_failed;
+    if ((!request->idempotent && !never_ran) || request->rounds >= config_.retry_rounds) {
+      if (request->rounds >= config_.retry_rounds)
+        why.message += fmt::format(" (gave up after {} rounds over the nodes)", request->rounds);
+      return fail(std::move(request), std::move(why));
+    }
   }
   ++retries_;
-  if (request->next < request->plan.size()) return dispatch(std::move(request));
-  // Every node of the plan failed it: wait, then plan again (nodes may be back).
-  auto wait = std::min(std::chrono::milliseconds(50) * (1 << std::min(request->rounds, 6)),
+  ++request->retries;
+  ++retries_by_reason_[static_cast<std::size_t>(verdict.reason)];
+  if (verdict.decision == retry_decision::retry_same && request->next > 0) {
+    --request->next;  // the node that answered, once more
+    return dispatch(std::move(request));
+  }
+  if (more_nodes) return dispatch(std::move(request));
+  retry_after_backoff(std::move(request));
+}
+
+void session::impl::retry_after_backoff(std::shared_ptr<pending_request> request) {
+  // 50 ms doubling up to 2 s, jittered to 50-100% so that clients do not retry in step.
+  auto base = std::min(std::chrono::milliseconds(50) * (1 << std::min(request->rounds, 6)),
                        std::chrono::milliseconds(2000));
+  thread_local std::minstd_rand jitter(std::random_device{}());
+  auto wait = base / 2 + std::chrono::milliseconds(jitter() % (base.count() / 2 + 1));
   ++request->rounds;
   auto timer = std::make_shared<asio::steady_timer>(io_, wait);
   retry_timers_.insert(timer);
@@ -158,10 +188,8 @@ void session::impl::retry_or_fail(std::shared_ptr<pending_request> request, erro
     retry_timers_.erase(timer);
     request->plan.clear();
     request->next = 0;
-    if (ec) {
-      ++failed_;
-      return request->done(make_error(errc::unavailable, "the CQL session was closed"));
-    }
+    if (ec)
+      return fail(std::move(request), make_error(errc::unavailable, "the CQL session was closed"));
     dispatch(std::move(request));
   });
 }
@@ -179,16 +207,20 @@ void session::impl::reprepare(std::shared_ptr<pending_request> request,
   std::string frame;
   write_prepare(frame, 0, cql);
   via->send(std::move(frame), [this, request, via, id](result<response> answer) mutable {
-    if (!answer) return retry_or_fail(std::move(request), answer.err());
-    if (answer->error) {
-      ++failed_;
-      return request->done(server_error_of(*answer->error, "re-PREPARE " + cql_of(id)));
+    if (!answer) {
+      auto why = answer.err();
+      return retry_or_fail(std::move(request), why, transport_failure(why));
+    }
+    if (answer->error) {  // it did not run here: the next node may prepare it
+      return retry_or_fail(std::move(request),
+                           server_error_of(*answer->error, "re-PREPARE " + cql_of(id)),
+                           failure_kind::reprepare_failed);
     }
     if (answer->prepared.id != id) {
-      ++failed_;
-      return request->done(make_error(
-          errc::server, "{}: the statement's id changed when re-prepared; prepare it again",
-          request->what));
+      return fail(request,
+                  make_error(errc::server,
+                             "{}: the statement's id changed when re-prepared; prepare it again",
+                             request->what));
     }
     via->send(request->frame, [this, request, via](result<response> again) mutable {
       on_response(std::move(request), std::move(via), std::move(again));
@@ -248,8 +280,18 @@ const session_config& session::config() const {
 }
 
 session_stats session::stats() const {
-  return {impl_->requests_, impl_->retries_, impl_->reprepares_, impl_->reconnects_,
-          impl_->failed_};
+  session_stats out{impl_->requests_,
+                    impl_->retries_,
+                    impl_->reprepares_,
+                    impl_->reconnects_,
+                    impl_->failed_,
+                    impl_->heartbeat_failures_,
+                    {}};
+  for (std::size_t i = 0; i < retry_reason_count; ++i) {
+    out.retries_by_reason.emplace_back(retry_reason_name(static_cast<retry_reason>(i)),
+                                       impl_->retries_by_reason_[i].load());
+  }
+  return out;
 }
 
 std::vector<node_status> session::nodes() const {
@@ -270,6 +312,13 @@ token_ring session::ring() const {
 
 namespace {
 
+/// Retried after it may have run: SELECTs, and statements declared idempotent that do
+/// not change the schema.
+bool idempotent(std::string_view cql, const statement_options& options) {
+  if (is_schema_statement(cql)) return false;
+  return options.idempotent || is_read_statement(cql);
+}
+
 /// A request for a prepared statement, routed by the partition key in `routing_values`;
 /// its answer goes to `done` as rows.
 std::shared_ptr<pending_request> prepared_request(const prepared& statement,
@@ -280,7 +329,7 @@ std::shared_ptr<pending_request> prepared_request(const prepared& statement,
   if (auto key = routing_key(routing_values, statement.partition_key_indexes))
     request->token = murmur3_token(*key);
   request->keyspace = statement.keyspace;
-  request->idempotent = options.idempotent;
+  request->idempotent = idempotent(statement.cql, options);
   request->what = fmt::format("{} {}", what, statement.cql.substr(0, 80));
   request->done = [done = std::move(done)](result<response> r) {
     if (!r) return done(r.err());
@@ -294,17 +343,20 @@ std::shared_ptr<pending_request> prepared_request(const prepared& statement,
 void session::execute_async(const prepared& statement, const std::vector<bound_value>& values,
                             rows_handler done, statement_options options) {
   auto request = prepared_request(statement, values, options, "EXECUTE", std::move(done));
-  write_execute(request->frame, 0, statement.id, options.level.value_or(impl_->config_.level),
-                values);
+  request->level = options.level.value_or(impl_->config_.level);
+  bool read = is_read_statement(statement.cql);
+  write_execute(request->frame, 0, statement.id, request->level, values,
+                read ? options.page_size : 0, options.paging_state);
   impl_->submit(std::move(request));
 }
 
 void session::query_async(std::string cql, query_params params, rows_handler done,
                           statement_options options) {
   auto request = std::make_shared<pending_request>();
-  request->idempotent = options.idempotent;
+  request->idempotent = idempotent(cql, options);
   request->what = cql.substr(0, 80);
   if (options.level) params.level = *options.level;
+  request->level = params.level;
   write_query(request->frame, 0, cql, params);
   request->done = [done = std::move(done)](result<response> r) {
     if (!r) return done(r.err());
@@ -328,20 +380,22 @@ result<T> wait_for(session::impl& state, Start&& start) {
 
 }  // namespace
 
-result<rows_result> session::query_page(std::string_view cql, const query_params& params) {
+result<rows_result> session::query_page(std::string_view cql, const query_params& params,
+                                        statement_options options) {
   if (cql.substr(0, 4) == "USE " || cql.substr(0, 4) == "use ")
     return make_error(errc::invalid_argument,
                       "switch keyspaces with the session's keyspace setting, not '{}'", cql);
   return wait_for<rows_result>(*impl_, [&](rows_handler done) {
-    query_async(std::string(cql), params, std::move(done), {.idempotent = true});
+    query_async(std::string(cql), params, std::move(done), options);
   });
 }
 
-result<rows_result> session::query(std::string_view cql, std::vector<bound_value> values) {
-  query_params params{impl_->config_.level, std::move(values), 5000, {}};
+result<rows_result> session::query(std::string_view cql, std::vector<bound_value> values,
+                                   statement_options options) {
+  query_params params{options.level.value_or(impl_->config_.level), std::move(values), 5000, {}};
   rows_result all;
   while (true) {
-    auto page = query_page(cql, params);
+    auto page = query_page(cql, params, options);
     if (!page) return page.err();
     if (all.columns.empty()) all.columns = std::move(page->columns);
     for (auto& row : page->rows) all.rows.push_back(std::move(row));
@@ -359,26 +413,37 @@ result<prepared> session::prepare(std::string cql) {
 
 result<rows_result> session::execute(prepared& statement, std::vector<bound_value> values,
                                      statement_options options) {
-  return wait_for<rows_result>(*impl_, [&](rows_handler done) {
-    execute_async(statement, std::move(values), std::move(done), options);
-  });
+  rows_result all;
+  while (true) {
+    auto page = wait_for<rows_result>(*impl_, [&](rows_handler done) {
+      execute_async(statement, values, std::move(done), options);
+    });
+    if (!page) return page.err();
+    if (all.columns.empty()) all.columns = std::move(page->columns);
+    for (auto& row : page->rows) all.rows.push_back(std::move(row));
+    if (!page->paging_state) break;
+    options.paging_state = page->paging_state;
+  }
+  return all;
 }
 
 void session::execute_batch_async(const prepared& statement,
                                   const std::vector<std::vector<bound_value>>& values,
                                   rows_handler done, statement_options options, batch_kind kind) {
+  // Answered without a request, but still on the I/O thread as the callback contract says.
   if (values.empty()) {
-    done(rows_result{});
+    asio::post(impl_->io_, [done = std::move(done)] { done(rows_result{}); });
     return;
   }
   if (values.size() > 0x7FFF) {
-    done(make_error(errc::invalid_argument, "a BATCH holds at most 32767 statements, not {}",
-                    values.size()));
+    asio::post(impl_->io_, [done = std::move(done), n = values.size()] {
+      done(make_error(errc::invalid_argument, "a BATCH holds at most 32767 statements, not {}", n));
+    });
     return;
   }
   auto request = prepared_request(statement, values[0], options, "BATCH of", std::move(done));
-  write_batch(request->frame, 0, kind, statement.id, values,
-              options.level.value_or(impl_->config_.level));
+  request->level = options.level.value_or(impl_->config_.level);
+  write_batch(request->frame, 0, kind, statement.id, values, request->level);
   impl_->submit(std::move(request));
 }
 

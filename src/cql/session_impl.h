@@ -4,6 +4,7 @@
 // path (query plan, retries, re-prepare). Only session.cc and cluster.cc include this.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +19,7 @@
 
 #include "cql/connection.h"
 #include "cql/cql.h"
+#include "cql/policy.h"
 
 namespace sluice::cql {
 
@@ -29,11 +31,13 @@ struct pending_request {
   std::string keyspace;
   std::string what;  // "EXECUTE <cql>" for error messages
   bool idempotent = false;
+  consistency level = consistency::local_quorum;  // for the plan: LOCAL_* stay local
   std::function<void(result<response>)> done;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::vector<std::size_t> plan;  // node indexes, best first
   std::size_t next = 0;
-  int rounds = 0;
+  int rounds = 0;   // passes over a fresh plan after every node of the last one failed
+  int retries = 0;  // retries decided by the retry policy
   int reprepares = 0;
 };
 
@@ -50,7 +54,9 @@ class session::impl {
   bool on_io_thread() const { return std::this_thread::get_id() == io_thread_id_; }
 
   session_config config_;
-  std::atomic<std::uint64_t> requests_{0}, retries_{0}, reprepares_{0}, reconnects_{0}, failed_{0};
+  std::atomic<std::uint64_t> requests_{0}, retries_{0}, reprepares_{0}, reconnects_{0}, failed_{0},
+      heartbeat_failures_{0};
+  std::array<std::atomic<std::uint64_t>, retry_reason_count> retries_by_reason_{};
   mutable std::mutex state_mutex_;  // guards what readers on other threads see: ring_, nodes_
   token_ring ring_;
 
@@ -108,7 +114,10 @@ class session::impl {
   void dispatch(std::shared_ptr<pending_request> request);
   void on_response(std::shared_ptr<pending_request> request, std::shared_ptr<connection> via,
                    result<response> answer);
-  void retry_or_fail(std::shared_ptr<pending_request> request, error why);
+  void retry_or_fail(std::shared_ptr<pending_request> request, error why, failure_kind kind,
+                     const server_error* server = nullptr);
+  void fail(std::shared_ptr<pending_request> request, error why);
+  void retry_after_backoff(std::shared_ptr<pending_request> request);
   void reprepare(std::shared_ptr<pending_request> request, std::shared_ptr<connection> via,
                  const std::string& id);
   std::string cql_of(const std::string& id) const;
@@ -125,10 +134,12 @@ class session::impl {
   std::map<std::string, replication> keyspaces_;
   std::map<std::string, std::string> prepared_cql_;  // statement id -> CQL text
   std::string current_keyspace_;
+  std::uint8_t negotiated_version_ = 0;  // by the first control connection; 0: not yet
   std::unique_ptr<boost::asio::steady_timer> control_timer_, refresh_timer_;
   bool refresh_scheduled_ = false;
   int control_failures_ = 0;
   std::set<std::shared_ptr<boost::asio::steady_timer>> retry_timers_;
+  std::vector<std::weak_ptr<connection>> opening_;  // pool connections in their handshake
   std::size_t round_robin_ = 0;
   bool stopping_ = false;
 

@@ -222,19 +222,51 @@ std::string cell_string(const std::optional<std::string>& cell) {
 
 }  // namespace
 
-result<std::vector<node_info>> nodes_from_rows(const rows_result& rows) {
+result<std::vector<node_info>> nodes_from_rows(const rows_result& rows,
+                                               std::vector<std::string>* skipped) {
   std::vector<node_info> nodes;
   if (rows.columns.size() < 4)
     return make_error(errc::protocol, "node rows need 4 columns, got {}", rows.columns.size());
-  for (const auto& row : rows.rows) {
+  auto skip = [&](std::size_t index, std::string why) {
+    if (skipped) skipped->push_back(fmt::format("row {}: {}", index, why));
+  };
+  for (std::size_t i = 0; i < rows.rows.size(); ++i) {
+    const auto& row = rows.rows[i];
+    if (row.size() < 4) {
+      skip(i,
+           fmt::format("{} cells where address, data_center, rack and tokens need 4", row.size()));
+      continue;
+    }
+    if (!row[0]) {
+      skip(i, "null address");
+      continue;
+    }
+    if (rows.columns[0].type.id == type_id::inet && row[0]->size() != 4 && row[0]->size() != 16) {
+      skip(i, fmt::format("an inet address of {} bytes (4 or 16 expected)", row[0]->size()));
+      continue;
+    }
     node_info n;
     n.address = cell_text(rows.columns[0].type, row[0]);
     n.data_center = cell_string(row[1]);
     n.rack = cell_string(row[2]);
     auto tokens = parse_tokens(row[3]);
-    if (!tokens) return tokens.err();
+    if (!tokens) {
+      skip(i, fmt::format("node {}: bad tokens: {}", n.address, tokens.err().message));
+      continue;
+    }
     n.tokens = std::move(*tokens);
-    if (row.size() > 4 && row[4]) n.port = read_int(*row[4]);
+    if (row.size() > 4 && row[4]) {
+      if (row[4]->size() != 4) {
+        skip(i, fmt::format("node {}: a port cell of {} bytes (an int is 4)", n.address,
+                            row[4]->size()));
+        continue;
+      }
+      n.port = read_int(*row[4]);
+      if (n.port < 0 || n.port > 65535) {
+        skip(i, fmt::format("node {}: port {} is out of range", n.address, n.port));
+        continue;
+      }
+    }
     nodes.push_back(std::move(n));
   }
   return nodes;

@@ -74,8 +74,11 @@ class token_ring {
 };
 
 /// Nodes from rows of (address, data_center, rack, tokens[, port]) as selected from
-/// system.local and system.peers(_v2); a null port leaves 0.
-result<std::vector<node_info>> nodes_from_rows(const rows_result& rows);
+/// system.local and system.peers(_v2); a null port leaves 0. A malformed row (too few
+/// cells, an address that is no inet, unreadable tokens, a bad port) is skipped and, with
+/// `skipped`, described there.
+result<std::vector<node_info>> nodes_from_rows(const rows_result& rows,
+                                               std::vector<std::string>* skipped = nullptr);
 
 /// Reads the ring through an open session: system.local (the node itself) and
 /// system.peers (every other node).

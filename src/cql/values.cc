@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "cql/types.h"
+
 namespace sluice::cql {
 namespace {
 
@@ -42,8 +44,13 @@ std::string civil_date(std::int64_t days) {
 }
 
 std::string iso_timestamp(std::int64_t millis) {
-  std::int64_t days = millis >= 0 ? millis / 86400000 : (millis - 86399999) / 86400000;
-  std::int64_t rest = millis - days * 86400000;
+  // Floor division without overflow: any 64-bit cell value is a valid input.
+  std::int64_t days = millis / 86400000;
+  std::int64_t rest = millis % 86400000;
+  if (rest < 0) {
+    rest += 86400000;
+    --days;
+  }
   return fmt::format("{}T{:02}:{:02}:{:02}.{:03}Z", civil_date(days), rest / 3600000,
                      rest / 60000 % 60, rest / 1000 % 60, rest % 1000);
 }
@@ -168,8 +175,16 @@ bool digits(std::string_view text, std::size_t at, std::size_t width, std::int64
 result<std::int32_t> date_days_from_text(std::string_view text) {
   std::int64_t y = 0, m = 0, d = 0;
   if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !digits(text, 0, 4, y) ||
-      !digits(text, 5, 2, m) || !digits(text, 8, 2, d) || m < 1 || m > 12 || d < 1 || d > 31)
+      !digits(text, 5, 2, m) || !digits(text, 8, 2, d))
     return make_error(errc::invalid_argument, "'{}' is not a YYYY-MM-DD date", text);
+  if (m < 1 || m > 12)
+    return make_error(errc::invalid_argument, "'{}' is not a date: there is no month {}", text, m);
+  static constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  std::int64_t last = month_days[m - 1] + (m == 2 && leap ? 1 : 0);
+  if (d < 1 || d > last)
+    return make_error(errc::invalid_argument, "'{}' is not a date: {:04}-{:02} has {} days", text,
+                      y, m, last);
   return static_cast<std::int32_t>(days_from_civil(y, m, d));
 }
 
@@ -180,11 +195,17 @@ result<std::int64_t> timestamp_ms_from_text(std::string_view text) {
   };
   if (text.size() < 20 || text.back() != 'Z' || (text[10] != 'T' && text[10] != ' ')) return bad();
   auto days = date_days_from_text(text.substr(0, 10));
-  if (!days) return bad();
+  if (!days)
+    return make_error(errc::invalid_argument, "'{}' is not a timestamp: {}", text,
+                      days.err().message);
   std::int64_t h = 0, mi = 0, sec = 0, ms = 0;
   if (text[13] != ':' || text[16] != ':' || !digits(text, 11, 2, h) || !digits(text, 14, 2, mi) ||
-      !digits(text, 17, 2, sec) || h > 23 || mi > 59 || sec > 60)
+      !digits(text, 17, 2, sec))
     return bad();
+  if (h > 23 || mi > 59 || sec > 60)
+    return make_error(errc::invalid_argument,
+                      "'{}' is not a timestamp: {:02}:{:02}:{:02} is not a time of day", text, h,
+                      mi, sec);
   auto rest = text.substr(19, text.size() - 20);  // between the seconds and the Z
   if (!rest.empty()) {
     if (rest[0] != '.' || rest.size() < 2 || rest.size() > 4) return bad();
@@ -249,8 +270,84 @@ std::string inet_text(std::string_view bytes) {
   return "<bad inet>";
 }
 
+namespace {
+
+/// An element of a collection, tuple, UDT or vector: text-like values JSON-quoted so the
+/// rendering stays unambiguous.
+std::string element_text(const column_type& t, const std::optional<std::string>& item) {
+  auto text = cell_text(t, item);
+  bool quoted =
+      item && (t.id == type_id::varchar || t.id == type_id::ascii || t.id == type_id::uuid ||
+               t.id == type_id::timeuuid || t.id == type_id::date || t.id == type_id::timestamp ||
+               t.id == type_id::inet || t.id == type_id::time || t.id == type_id::duration);
+  return quoted ? quote_json(text) : text;
+}
+
+std::string malformed(const column_type& type, std::string_view why) {
+  return fmt::format("<malformed {}: {}>", type_name(type), why);
+}
+
+/// The types types.h adds: varint, decimal, float, smallint, tinyint, time, duration,
+/// tuple, UDT and vector; nullopt for the others.
+std::optional<std::string> newer_cell_text(const column_type& type, const std::string& c) {
+  auto text_or_malformed = [&type](const result<std::string>& r) {
+    return r ? *r : malformed(type, r.err().message);
+  };
+  switch (type.id) {
+    case type_id::varint:
+      return text_or_malformed(varint_text(c));
+    case type_id::decimal:
+      return text_or_malformed(decimal_text(c));
+    case type_id::float_:
+      if (c.size() != 4) return malformed(type, fmt::format("{} bytes", c.size()));
+      return float_text(std::bit_cast<float>(static_cast<std::uint32_t>(read_be(c))));
+    case type_id::smallint:
+      if (c.size() != 2) return malformed(type, fmt::format("{} bytes", c.size()));
+      return std::to_string(static_cast<std::int16_t>(read_be(c)));
+    case type_id::tinyint:
+      if (c.size() != 1) return malformed(type, fmt::format("{} bytes", c.size()));
+      return std::to_string(static_cast<std::int8_t>(c[0]));
+    case type_id::time:
+      if (c.size() != 8) return malformed(type, fmt::format("{} bytes", c.size()));
+      return time_text(read_bigint(c));
+    case type_id::duration: {
+      auto d = read_duration(c);
+      return d ? duration_text(*d) : malformed(type, d.err().message);
+    }
+    case type_id::tuple:
+    case type_id::udt: {
+      bool udt = type.id == type_id::udt;
+      if (udt && type.field_names.size() != type.params.size())
+        return malformed(type, "field names do not match field types");
+      auto items = read_tuple(c, type.params.size());
+      if (!items) return malformed(type, items.err().message);
+      std::string out = udt ? "{" : "(";
+      for (std::size_t i = 0; i < type.params.size(); ++i) {
+        if (!udt && i >= items->size()) break;
+        if (i) out += ", ";
+        if (udt) out += type.field_names[i] + ": ";
+        out += element_text(type.params[i], i < items->size() ? (*items)[i] : std::nullopt);
+      }
+      return out + (udt ? "}" : ")");
+    }
+    case type_id::vector: {
+      auto items = read_vector(type, c);
+      if (!items) return malformed(type, items.err().message);
+      std::string out = "[";
+      for (std::size_t i = 0; i < items->size(); ++i)
+        out += (i ? ", " : "") + element_text(type.params[0], (*items)[i]);
+      return out + "]";
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
 std::string cell_text(const column_type& type, const std::optional<std::string>& cell) {
   if (!cell) return "null";
+  if (auto text = newer_cell_text(type, *cell)) return *text;
   const auto& c = *cell;
   switch (type.id) {
     case type_id::ascii:
@@ -281,15 +378,7 @@ std::string cell_text(const column_type& type, const std::optional<std::string>&
       if (type.params.size() != (is_map ? 2u : 1u)) return "<bad collection type>";
       auto items = read_collection(c, is_map ? 2 : 1);
       if (!items) return "<bad collection>";
-      // Text elements are JSON-quoted so the rendering stays unambiguous.
-      auto element = [](const column_type& t, const std::optional<std::string>& item) {
-        auto text = cell_text(t, item);
-        bool quoted =
-            item && (t.id == type_id::varchar || t.id == type_id::ascii || t.id == type_id::uuid ||
-                     t.id == type_id::timeuuid || t.id == type_id::date ||
-                     t.id == type_id::timestamp || t.id == type_id::inet);
-        return quoted ? quote_json(text) : text;
-      };
+      auto element = element_text;
       std::string out = type.id == type_id::list ? "[" : "{";
       for (std::size_t i = 0; i < items->size(); i += is_map ? 2 : 1) {
         if (i) out += ", ";

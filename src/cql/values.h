@@ -1,6 +1,8 @@
 // Serializing bound values to the CQL wire format and reading cells back, for the types
 // sluice's schema and tools use: text/ascii, uuid/timeuuid, int, bigint, boolean,
-// double, date, timestamp, blob, inet, and list/set/map of those.
+// double, date, timestamp, blob, inet, and list/set/map of those. The other CQL types
+// (varint, decimal, float, smallint, tinyint, time, duration, tuple, UDT, vector) are in
+// types.h; cell_text renders all of them.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,7 @@
 
 #include "base/result.h"
 #include "cql/protocol.h"
+#include "cql/types.h"
 
 namespace sluice::cql {
 
@@ -48,7 +51,8 @@ std::int32_t read_date_days(std::string_view cell);
 /// An inet cell (4 or 16 bytes) as dotted IPv4 or full-form IPv6 text.
 std::string inet_text(std::string_view bytes);
 /// A readable rendering of a cell of the given type (for `sluice cql` and tests):
-/// collections as [a, b], {a, b} and {k: v} with text elements JSON-quoted.
+/// collections as [a, b], {a, b} and {k: v}, tuples as (a, b), UDTs as {f: v}, vectors as
+/// [1.0, 2.5], with text-like elements JSON-quoted; a malformed cell as "<malformed ...>".
 std::string cell_text(const column_type& type, const std::optional<std::string>& cell);
 
 }  // namespace sluice::cql

@@ -6,6 +6,7 @@
 #include <avro.h>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -133,6 +134,8 @@ class avro_reader {
       if (!read_long(count, problem)) return false;
       if (count == 0) return true;
       if (count < 0) {  // negative count: followed by the block's size in bytes
+        if (count == std::numeric_limits<std::int64_t>::min())  // -count would overflow
+          return (problem = fmt::format("block count {} is out of range", count), false);
         std::int64_t size = 0;
         if (!read_long(size, problem)) return false;
         count = -count;

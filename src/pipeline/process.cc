@@ -291,10 +291,30 @@ void processor::watch_lag(std::stop_token stop) {
     } else {
       log_->debug("consumer lag unavailable: {}", lag.err().message);
     }
+    publish_cql_stats();
     auto until = clock::now() + settings_.lag_interval;
     while (clock::now() < until && !stop.stop_requested() && !stop_)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+void processor::publish_cql_stats() {
+  if (!cassandra_) return;
+  auto stats = cassandra_->stats();
+  // The session counts since it opened; the counters take the growth since the last look.
+  auto advance = [](web::counter& c, std::uint64_t now) {
+    if (now > c.value()) c.inc(now - c.value());
+  };
+  for (const auto& [reason, count] : stats.retries_by_reason) {
+    advance(metrics_.registry.get_counter("sluice_process_cql_retries_total",
+                                          "CQL requests retried by the session's retry policy",
+                                          {{"reason", reason}}),
+            count);
+  }
+  advance(metrics_.registry.get_counter(
+              "sluice_process_cql_heartbeat_failures_total",
+              "CQL connections closed because a node missed a heartbeat (frozen or unreachable)"),
+          stats.heartbeat_failures);
 }
 
 bool processor::drained_group() {

@@ -123,6 +123,8 @@ class processor {
   std::unique_ptr<kafka::consumer> consumer_;
   std::unique_ptr<kafka::producer> producer_;
   std::unique_ptr<cql::session> cassandra_;
+  /// The CQL session's retries (by reason) and heartbeat failures as metrics.
+  void publish_cql_stats();
   std::unique_ptr<kafka::admin> admin_;  // for drained_group()
   std::optional<cql::prepared> upsert_;
   std::jthread lag_watcher_;

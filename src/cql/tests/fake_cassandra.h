@@ -215,8 +215,10 @@ inline std::string execute_id(const frame& f) {
 struct reply {
   std::uint8_t op = 0x08;  // RESULT
   std::string body;
-  bool silent = false;      // answer nothing
-  bool compressed = false;  // LZ4-compress and flag it even if the client did not ask
+  bool silent = false;                 // answer nothing
+  bool compressed = false;             // LZ4-compress and flag it even if the client did not ask
+  std::optional<std::int16_t> stream;  // send on this stream (-1: a server push) instead
+  bool precompressed = false;          // `body` is sent as is with the compression flag set
 };
 
 // ------------------------------------------------------------------ the node
@@ -264,6 +266,9 @@ class fake_cassandra {
 
   int port() const { return port_; }
   const std::string& address() const { return address_; }
+  /// From now on no frame is answered, STARTUP included (a frozen process).
+  void freeze() { frozen_ = true; }
+
   /// Peers, set before the client connects (system.peers_v2 lists them).
   void set_peers(std::vector<peer> peers) {
     std::lock_guard lock(mutex_);
@@ -334,6 +339,7 @@ class fake_cassandra {
           std::lock_guard lock(mutex_);
           frames_.push_back(f);
         }
+        if (frozen_) continue;  // like a SIGSTOPped node: the kernel accepts, nobody answers
         auto r = answer(f, state);
         if (r.silent) continue;
         send_reply(fd, f, r, state, f.op != 0x01);
@@ -346,14 +352,16 @@ class fake_cassandra {
                   bool may_compress) {
     std::string body = r.body;
     std::uint8_t flags = 0;
-    if (r.compressed || (may_compress && state.lz4 && compress_replies_)) {
+    if (r.precompressed) {
+      flags = 0x01;
+    } else if (r.compressed || (may_compress && state.lz4 && compress_replies_)) {
       body = lz4_body(body);
       flags = 0x01;
     }
     std::string out;
     out.push_back(static_cast<char>(0x80 | f.version));
     out.push_back(static_cast<char>(flags));
-    put_be(out, static_cast<std::uint16_t>(f.stream), 2);
+    put_be(out, static_cast<std::uint16_t>(r.stream.value_or(f.stream)), 2);
     out.push_back(static_cast<char>(r.op));
     put_be(out, body.size(), 4);
     out += body;
@@ -415,6 +423,7 @@ class fake_cassandra {
   int listener_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> frozen_{false};
   mutable std::mutex mutex_;
   std::vector<int> clients_;
   std::vector<std::thread> client_threads_;

@@ -129,3 +129,15 @@ TEST(CqlValues, DatesAreCentredOnTwoToThe31) {
 
 }  // namespace
 }  // namespace sluice::cql
+
+namespace sluice::cql {
+namespace {
+
+TEST(QuoteIdentifier, InnerDoubleQuotesAreDoubledAndTheNameIsQuoted) {
+  EXPECT_EQ(quote_identifier("sluice"), "\"sluice\"");
+  EXPECT_EQ(quote_identifier("my \"ks\""), "\"my \"\"ks\"\"\"");
+  EXPECT_EQ(quote_identifier("x\"; DROP KEYSPACE y; --"), "\"x\"\"; DROP KEYSPACE y; --\"");
+}
+
+}  // namespace
+}  // namespace sluice::cql

@@ -60,24 +60,27 @@ std::string message_for(std::int32_t code) {
   return fmt::format("fake message for 0x{:04x}: see node log", code);
 }
 
-/// Answers "fail <code>" with that code's ERROR; counts the QUERY frames per code.
+/// Answers "fail <code>[ <variant>]" with that code's ERROR, its extra fields taken from
+/// extras["<code>[ <variant>]"]; counts the QUERY frames per code and variant.
 struct failing_node {
-  std::map<std::int32_t, std::string> extras;
+  std::map<std::string, std::string> extras;
   std::mutex mutex;
-  std::map<std::int32_t, int> asked;
+  std::map<std::string, int> asked;
   std::optional<reply> operator()(const frame& f) {
     if (f.op != 0x07) return std::nullopt;
     auto q = query_text(f);
     if (!q.starts_with("fail ")) return std::nullopt;
-    auto code = static_cast<std::int32_t>(std::stoi(q.substr(5), nullptr, 16));
+    auto key = q.substr(5);
+    auto code = static_cast<std::int32_t>(std::stoi(key, nullptr, 16));
     std::lock_guard lock(mutex);
-    ++asked[code];
-    return reply{0x00, error_body(code, message_for(code), extras[code])};
+    ++asked[key];
+    return reply{0x00, error_body(code, message_for(code), extras[key])};
   }
-  int times_asked(std::int32_t code) {
+  int times_asked(const std::string& key) {
     std::lock_guard lock(mutex);
-    return asked[code];
+    return asked[key];
   }
+  int times_asked(std::int32_t code) { return times_asked(fmt::format("{:x}", code)); }
 };
 
 /// A QUERY through query_async (not idempotent, so nothing is retried).
@@ -101,7 +104,7 @@ session_config fake_config(const fake_cassandra& node) {
 
 TEST(CqlServerErrors, EveryTypedCodeSurfacesWithItsCodeKindAndTheServersMessage) {
   failing_node script;
-  for (const auto& c : all_cases()) script.extras[c.code] = c.extra;
+  for (const auto& c : all_cases()) script.extras[fmt::format("{:x}", c.code)] = c.extra;
   fake_cassandra node(std::ref(script));
   auto s = session::connect(fake_config(node));
   ASSERT_TRUE(s.ok()) << s.err().describe();
@@ -124,7 +127,7 @@ TEST(CqlServerErrors, ConnectionParsesEveryErrorBodyToItsCodeExactMessageAndUnpr
   failing_node script;
   auto cases = all_cases();
   cases.push_back({0x2500, server_error_kind::unprepared, short_bytes("\x01\x02id\xff")});
-  for (const auto& c : cases) script.extras[c.code] = c.extra;
+  for (const auto& c : cases) script.extras[fmt::format("{:x}", c.code)] = c.extra;
   fake_cassandra node(std::ref(script));
   boost::asio::io_context io;
   connection_options options;
@@ -192,25 +195,115 @@ TEST(CqlServerErrors, UnpreparedForAStatementTheSessionNeverPreparedKeepsCodeAnd
   EXPECT_NE(r.err().message.find(message_for(0x2500)), std::string::npos) << r.err().message;
 }
 
-TEST(CqlServerErrors, IdempotentStatementsAreRetriedForTransientKindsOnly) {
+/// The extra fields of timeouts with chosen details (consistency QUORUM).
+std::string write_timeout_extra(std::string_view write_type) {
+  return be16(0x0004) + be32(1) + be32(2) + str(std::string(write_type));
+}
+std::string read_timeout_extra(std::int32_t received, std::int32_t block_for, bool data) {
+  return be16(0x0004) + be32(received) + be32(block_for) + std::string(1, data ? '\1' : '\0');
+}
+
+struct retry_case {
+  std::string key;  // "<code>[ <variant>]" as the failing node reads it
+  std::string extra;
+  int asked_when_idempotent;
+  int asked_otherwise;
+};
+
+TEST(CqlServerErrors, RetriesFollowTheJavaDriversDefaultPolicyOnOneNode) {
+  // One node, three rounds: "next node" means a new round after a backoff, allowed for
+  // idempotent statements only once a statement may have run.
+  const std::vector<retry_case> cases = {
+      {"1000", all_cases()[3].extra, 2, 1},  // unavailable: once
+      {"1001", "", 4, 1},                    // overloaded: every round
+      {"0", "", 4, 1},                       // server error: every round
+      {"1003", "", 4, 1},                    // truncate error: every round
+      {"1002", "", 4, 1},                    // bootstrapping: every round
+      {"1100 simple", write_timeout_extra("SIMPLE"), 1, 1},
+      {"1100 batchlog", write_timeout_extra("BATCH_LOG"), 2, 1},
+      {"1200 short", read_timeout_extra(1, 2, false), 1, 1},   // too few replicas
+      {"1200 nodata", read_timeout_extra(2, 2, false), 2, 2},  // data replica slow: once
+      {"1200 data", read_timeout_extra(2, 2, true), 1, 1},     // data came: give up
+      {"1200 bare", "", 1, 1},                                 // no details: give up
+      {"1300", all_cases()[9].extra, 1, 1},
+      {"1500", all_cases()[11].extra, 1, 1},
+      {"2000", "", 1, 1},
+      {"2200", "", 1, 1},
+  };
+  for (bool idempotent : {true, false}) {
+    failing_node script;
+    for (const auto& c : cases) script.extras[c.key] = c.extra;
+    fake_cassandra node(std::ref(script));
+    auto config = fake_config(node);
+    config.retry_rounds = 3;
+    config.idempotent_retry_for = 10s;
+    auto s = session::connect(config);
+    ASSERT_TRUE(s.ok()) << s.err().describe();
+    for (const auto& c : cases) {
+      SCOPED_TRACE(
+          fmt::format("fail {} ({})", c.key, idempotent ? "idempotent" : "not idempotent"));
+      auto r = query_once(**s, "fail " + c.key, idempotent);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(fmt::format("{:x}", r.err().detail), c.key.substr(0, c.key.find(' ')));
+      EXPECT_EQ(script.times_asked(c.key), idempotent ? c.asked_when_idempotent : c.asked_otherwise)
+          << r.err().message;
+    }
+  }
+}
+
+TEST(CqlServerErrors, RetriesAreCountedByReason) {
   failing_node script;
   fake_cassandra node(std::ref(script));
   auto config = fake_config(node);
-  config.idempotent_retry_for = 300ms;  // backoff 50, 100, 200 ms: a few tries
+  config.retry_rounds = 3;
   auto s = session::connect(config);
   ASSERT_TRUE(s.ok()) << s.err().describe();
-  for (std::int32_t code : {0x1000, 0x1001, 0x1100, 0x1200}) {
-    auto r = query_once(**s, fmt::format("fail {:x}", code), true);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.err().detail, code);
-    EXPECT_GT(script.times_asked(code), 1) << fmt::format("0x{:04x} was not retried", code);
-  }
-  for (std::int32_t code : {0x2000, 0x2200, 0x2400, 0x1300, 0x1500}) {
-    auto r = query_once(**s, fmt::format("fail {:x}", code), true);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.err().detail, code);
-    EXPECT_EQ(script.times_asked(code), 1) << fmt::format("0x{:04x} was retried", code);
-  }
+  ASSERT_FALSE(query_once(**s, "fail 1001", true).ok());
+  std::map<std::string, std::uint64_t> by_reason;
+  for (const auto& [reason, count] : (*s)->stats().retries_by_reason) by_reason[reason] = count;
+  EXPECT_EQ(by_reason["overloaded"], 3u);
+  EXPECT_EQ(by_reason["unavailable"], 0u);
+  EXPECT_EQ((*s)->stats().retries, 3u);
+}
+
+TEST(CqlServerErrors, SchemaStatementsAreNeverRetriedEvenWhenDeclaredIdempotent) {
+  fake_cassandra node([](const frame& f) -> std::optional<reply> {
+    if (f.op != 0x07 || !query_text(f).starts_with("CREATE")) return std::nullopt;
+    return reply{0x00, error_body(0x1001, "overloaded", "")};
+  });
+  auto config = fake_config(node);
+  config.retry_rounds = 3;
+  auto s = session::connect(config);
+  ASSERT_TRUE(s.ok()) << s.err().describe();
+  auto r = query_once(**s, "CREATE TABLE t (k int PRIMARY KEY)", true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ((*s)->stats().retries, 0u) << r.err().message;
+  EXPECT_NE(r.err().message.find("not retried"), std::string::npos) << r.err().message;
+}
+
+TEST(CqlServerErrors, BlockingQueryOfAnUpdateIsNotRetriedButASelectIs) {
+  std::atomic<int> updates{0}, selects{0};
+  fake_cassandra node([&](const frame& f) -> std::optional<reply> {
+    if (f.op != 0x07) return std::nullopt;
+    auto q = query_text(f);
+    if (q.starts_with("UPDATE"))
+      ++updates;
+    else if (q.starts_with("SELECT v"))
+      ++selects;
+    else
+      return std::nullopt;
+    return reply{0x00, error_body(0x1001, "overloaded", "")};
+  });
+  auto config = fake_config(node);
+  config.retry_rounds = 2;
+  auto s = session::connect(config);
+  ASSERT_TRUE(s.ok()) << s.err().describe();
+  EXPECT_FALSE((*s)->query("UPDATE counters SET n = n + 1 WHERE k = 1").ok());
+  EXPECT_EQ(updates.load(), 1);
+  EXPECT_FALSE((*s)->query("SELECT v FROM kv WHERE k = 1").ok());
+  EXPECT_EQ(selects.load(), 3);
+  EXPECT_FALSE((*s)->query("UPDATE kv SET v = 1 WHERE k = 1", {}, {.idempotent = true}).ok());
+  EXPECT_EQ(updates.load(), 4);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // The CQL client against the real Cassandra started by `sluice up` (127.0.0.1:9042, or
 // SLUICE_CASSANDRA_PORT). Each run uses its own keyspace.
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <future>
 
 #include <condition_variable>
 #include <cstdlib>
@@ -167,6 +169,24 @@ TEST_F(CqlSession, PagingThroughTwentyThousandRowsReturnsEachExactlyOnce) {
   for (const auto& row : all->rows) seen.insert(read_int(*row[0]));
   EXPECT_EQ(all->rows.size(), 20000u);
   EXPECT_EQ(seen.size(), 20000u);
+
+  // The same rows through a prepared SELECT: EXECUTE pages too.
+  auto select = s->prepare("SELECT c FROM many WHERE p = ?");
+  ASSERT_TRUE(select.ok()) << select.err().describe();
+  std::promise<result<rows_result>> first;
+  s->execute_async(*select, {int_value(7)},
+                   [&](result<rows_result> r) { first.set_value(std::move(r)); },
+                   {.page_size = 100});
+  auto page = first.get_future().get();
+  ASSERT_TRUE(page.ok()) << page.err().describe();
+  EXPECT_EQ(page->rows.size(), 100u);
+  EXPECT_TRUE(page->paging_state.has_value()) << "one page of 100 of the partition's 400 rows";
+  auto partition = s->execute(*select, {int_value(7)}, {.page_size = 150});
+  ASSERT_TRUE(partition.ok()) << partition.err().describe();
+  std::set<int> in_partition;
+  for (const auto& row : partition->rows) in_partition.insert(read_int(*row[0]));
+  EXPECT_EQ(partition->rows.size(), 400u);
+  EXPECT_EQ(in_partition.size(), 400u);
 }
 
 TEST_F(CqlSession, PreparedStatementSurvivesAlterTable) {

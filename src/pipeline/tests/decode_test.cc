@@ -160,6 +160,20 @@ TEST(Decode, RandomBytesNeverCrash) {
 namespace sluice::pipeline {
 namespace {
 
+// Found by avro_decode_fuzz: a negative block count of INT64_MIN (varint ff*9 01) was
+// negated (signed overflow) before being checked.
+TEST(Decode, ArrayBlockCountOfInt64MinIsADecodeFailureNotAnOverflow) {
+  const std::string schema = R"({"type":"record","name":"User","namespace":"sluice.v1",
+    "fields":[{"name":"tags","type":{"type":"array","items":"null"}}]})";
+  value_decoder decoder([&](int) { return schema_answer{schema, false, ""}; }, 1 << 20);
+  std::string value("\0\0\0\0\x07", 5);
+  value += std::string(9, '\xff') + '\x01';
+  auto d = decoder.decode(value);
+  ASSERT_TRUE(d.failure.has_value());
+  EXPECT_EQ(d.failure->rule, "decode.avro");
+  EXPECT_NE(d.failure->reason.find("out of range"), std::string::npos) << d.failure->reason;
+}
+
 TEST(AvroEncode, BytesEqualAvroCsEncodingAndDecodeBack) {
   model::user_record r;
   r.set(model::field::id, "7f1d2c3a-1b2c-4d5e-8f90-0123456789ab");

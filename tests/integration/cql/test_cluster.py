@@ -6,6 +6,7 @@ restart check stops and restarts a node while the session writes."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -117,6 +118,42 @@ def test_node_restart_under_load_retries_idempotent_writes_and_fails_others_clea
     summary = (tmp_path / "summary").read_text()
     print(summary)
     assert "plain writes failed cleanly" in summary
+
+
+def test_frozen_node_is_marked_down_within_seconds_and_reads_move_on(
+    cluster: ScratchCluster, cluster_tests: Path, tmp_path: Path
+) -> None:
+    reader = subprocess.Popen(
+        [
+            str(cluster_tests),
+            "--gtest_filter=Cluster.FrozenNodeIsMarkedDownWithinSecondsAndReadsMoveToTheOtherNode",
+        ],
+        env=cluster_env(cluster, SLUICE_TEST_FREEZE_DIR=str(tmp_path)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    node = cluster.nodes[-1]
+    assert node.process is not None
+    frozen = False
+    try:
+        wait_for_file(tmp_path / "reading", 60, reader)
+        time.sleep(2)  # under load
+        os.kill(node.process.pid, signal.SIGSTOP)  # no RST, no gossip: only silence
+        frozen = True
+        (tmp_path / "frozen").write_text(node.host)
+        time.sleep(15)
+        os.kill(node.process.pid, signal.SIGCONT)
+        frozen = False
+        (tmp_path / "thawed").touch()
+        out, err = reader.communicate(timeout=180)
+    finally:
+        if frozen:
+            os.kill(node.process.pid, signal.SIGCONT)
+        if reader.poll() is None:
+            reader.kill()
+    assert reader.returncode == 0, out + err
+    print((tmp_path / "summary").read_text())
 
 
 def test_sluice_cql_logs_in_over_tls_with_the_password_from_the_environment(

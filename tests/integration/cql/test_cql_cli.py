@@ -187,22 +187,19 @@ def test_local_dc_of_the_cluster_reads_the_rows(sluice_bin: Path, keyspace: str)
     assert json.loads(run.stdout) == {"name": "O'Brien"}
 
 
-def test_unknown_local_dc_is_only_a_preference_and_still_reads_the_rows(
+def test_unknown_local_dc_refuses_local_levels_unless_remote_dcs_are_allowed(
     sluice_bin: Path, keyspace: str
 ) -> None:
-    # --local-dc is "data centre to prefer": with no node in it, the query plan falls back
-    # to the other data centres' nodes (src/cql/policy.cc) instead of failing.
-    run = cql(
-        sluice_bin,
-        "--local-dc",
-        "nowhere",
-        "--output",
-        "json",
-        "-e",
-        f"SELECT name FROM {keyspace}.people WHERE id = 2",
-    )
-    assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == {"name": "O'Brien"}
+    # LOCAL_QUORUM (the default) never leaves the local data centre: with no node in
+    # 'nowhere' the query fails naming it; ONE, or --allow-remote-dc, reads the row.
+    select = f"SELECT name FROM {keyspace}.people WHERE id = 2"
+    refused = cql(sluice_bin, "--local-dc", "nowhere", "-e", select)
+    assert refused.returncode != 0
+    assert "local data centre 'nowhere'" in refused.stderr, refused.stderr
+    for extra in (["--allow-remote-dc"], ["--consistency", "one"]):
+        run = cql(sluice_bin, "--local-dc", "nowhere", *extra, "--output", "json", "-e", select)
+        assert run.returncode == 0, f"{extra}: {run.stderr}"
+        assert json.loads(run.stdout) == {"name": "O'Brien"}
 
 
 def test_values_bind_the_markers_of_a_prepared_insert_and_select(
