@@ -366,11 +366,29 @@ void connection::start_read() {
 }
 
 void connection::consume_input() {
-  while (!closed_ && in_.size() - in_pos_ >= header_size) {
-    auto header = parse_header(std::string_view(in_).substr(in_pos_, header_size));
-    if (!header) {
+  while (!closed_) {
+    if (skip_remaining_ > 0) {
+      auto n = std::min<std::uint64_t>(skip_remaining_, in_.size() - in_pos_);
+      in_pos_ += n;
+      skip_remaining_ -= n;
+      if (skip_remaining_ > 0) break;
+      continue;
+    }
+    if (in_.size() - in_pos_ < header_size) break;
+    auto header_bytes = std::string_view(in_).substr(in_pos_, header_size);
+    auto header = parse_header(header_bytes);
+    if (!header && header.err().detail != frame_too_large) {
       return close(make_error(errc::protocol, "Cassandra at {} sent a bad frame: {}", endpoint(),
                               header.err().message));
+    }
+    if (!header || header->length > options_.max_frame_bytes) {
+      auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(header_bytes[i]); };
+      auto stream = static_cast<std::int16_t>((byte(2) << 8) | byte(3));
+      auto length =
+          static_cast<std::uint32_t>((byte(5) << 24) | (byte(6) << 16) | (byte(7) << 8) | byte(8));
+      in_pos_ += header_size;
+      skip_oversized(stream, length);
+      continue;
     }
     if (in_.size() - in_pos_ - header_size < header->length) break;
     std::string body = in_.substr(in_pos_ + header_size, header->length);
@@ -384,6 +402,24 @@ void connection::consume_input() {
     in_.erase(0, in_pos_);
     in_pos_ = 0;
   }
+}
+
+void connection::skip_oversized(std::int16_t stream, std::uint32_t length) {
+  skip_remaining_ = length;
+  auto why = make_error(errc::invalid_argument,
+                        "Cassandra at {} answered with {} bytes, over the client's limit of {} "
+                        "bytes: page the query (a smaller page size) or select less",
+                        endpoint(), length, options_.max_frame_bytes);
+  if (stream < 0) return;  // an oversized event: nobody waits for it
+  auto& s = slots_[static_cast<std::size_t>(stream)];
+  if (!s.done && !s.orphaned) return;
+  auto done = std::move(s.done);
+  s.done = nullptr;
+  bool was_orphaned = s.orphaned;
+  s.orphaned = false;
+  if (was_orphaned) --orphaned_;
+  release(stream);
+  if (!was_orphaned && done) done(why);
 }
 
 void connection::dispatch(const frame_header& received, std::string body) {

@@ -40,6 +40,9 @@ struct connection_options {
   /// connection with error::detail heartbeat_missed.
   std::chrono::milliseconds heartbeat_interval{30000};
   std::chrono::milliseconds heartbeat_timeout{3000};
+  /// A response body larger than this fails its own request (and is skipped as it
+  /// arrives); the connection and the other requests on it go on.
+  std::uint32_t max_frame_bytes = max_body_size;
 };
 
 class connection : public std::enable_shared_from_this<connection> {
@@ -110,6 +113,9 @@ class connection : public std::enable_shared_from_this<connection> {
   void start_write();
   void start_read();
   void consume_input();
+  /// Fails the request on `stream` whose answer of `length` bytes is too large, and
+  /// skips that many bytes of input.
+  void skip_oversized(std::int16_t stream, std::uint32_t length);
   void dispatch(const frame_header& header, std::string body);
   void release(std::int16_t stream);
   void arm_sweep();
@@ -159,6 +165,7 @@ class connection : public std::enable_shared_from_this<connection> {
   bool writing_now_ = false;
   std::string in_;
   std::size_t in_pos_ = 0;
+  std::uint64_t skip_remaining_ = 0;  // bytes of an oversized body still to discard
   std::vector<char> read_chunk_;
   event_handler on_event_;
   close_handler on_close_;

@@ -342,8 +342,10 @@ result<frame_header> parse_header(std::string_view bytes) {
     return make_error(errc::protocol, "unknown opcode 0x{:02x}", op);
   }
   if (h.length > max_body_size) {
-    return make_error(errc::protocol, "frame body of {} bytes exceeds the {} byte limit", h.length,
-                      max_body_size);
+    auto e = make_error(errc::protocol, "frame body of {} bytes exceeds the {} byte limit",
+                        h.length, max_body_size);
+    e.detail = frame_too_large;
+    return e;
   }
   h.op = static_cast<opcode>(op);
   return h;

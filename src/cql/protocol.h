@@ -69,7 +69,10 @@ std::string quote_identifier(std::string_view name);
 /// Appends a request header; the length is patched by finish_frame().
 void begin_frame(std::string& out, std::int16_t stream, opcode op);
 void finish_frame(std::string& out, std::size_t frame_start);
+/// A header whose length passes max_body_size is an error with error::detail
+/// frame_too_large (its other fields are sound: the caller may skip the body).
 result<frame_header> parse_header(std::string_view bytes);
+inline constexpr int frame_too_large = 1;
 
 /// A value bound to a statement: raw serialized bytes, or null.
 using bound_value = std::optional<std::string>;

@@ -211,7 +211,11 @@ TEST_F(Cluster, NodeRestartUnderLoadRetriesIdempotentWritesAndFailsOthersCleanly
   std::size_t in_flight = 0;
   std::vector<int> stored;
   std::vector<std::string> idempotent_failed;
-  std::vector<std::string> other_failures;
+  std::vector<std::string> other_failures, replica_failures;
+  auto replica_verdict = [](const error& e) {
+    return e.code == errc::server &&
+           (e.detail == 0x1000 || e.detail == 0x1100 || e.detail == 0x1500);
+  };
   std::ofstream(dir / "writing").put('\n');
   std::optional<std::chrono::steady_clock::time_point> restarted_seen;
   int id = 0;
@@ -229,13 +233,14 @@ TEST_F(Cluster, NodeRestartUnderLoadRetriesIdempotentWritesAndFailsOthersCleanly
                        std::lock_guard guard(mutex);
                        if (r.ok()) {
                          stored.push_back(id);
+                       } else if (replica_verdict(r.err())) {
+                         // The coordinator's own answer for a key whose single replica was
+                         // down: the retry policy (the Java driver's) gives it back after
+                         // one more node for unavailable, at once for write timeouts and
+                         // failures, idempotent or not.
+                         replica_failures.push_back(r.err().message);
                        } else if (idempotent) {
-                         // Allowed only as the replicas' own verdict on a key whose single
-                         // replica was down (the retry policy does not retry unavailable
-                         // twice, nor a SIMPLE write timeout); never as a lost connection.
-                         int code = r.err().detail;
-                         if (code != 0x1000 && code != 0x1100)
-                           idempotent_failed.push_back(r.err().message);
+                         idempotent_failed.push_back(r.err().message);
                        } else {
                          other_failures.push_back(r.err().message);
                        }
@@ -252,7 +257,8 @@ TEST_F(Cluster, NodeRestartUnderLoadRetriesIdempotentWritesAndFailsOthersCleanly
   }
   EXPECT_TRUE(idempotent_failed.empty())
       << idempotent_failed.size() << " idempotent writes failed, e.g. " << idempotent_failed[0];
-  EXPECT_FALSE(other_failures.empty()) << "the restart should have failed some plain writes";
+  EXPECT_FALSE(other_failures.empty() && replica_failures.empty())
+      << "the restart should have failed some writes";
   for (const auto& m : other_failures) {
     EXPECT_NE(m.find("not retried: the statement is not marked idempotent"), std::string::npos)
         << m;
@@ -266,9 +272,10 @@ TEST_F(Cluster, NodeRestartUnderLoadRetriesIdempotentWritesAndFailsOthersCleanly
   // applied before its node went away (that is why it was not retried).
   auto rows_there = static_cast<std::size_t>(read_bigint(*count->rows[0][0]));
   EXPECT_GE(rows_there, stored.size());
-  EXPECT_LE(rows_there, stored.size() + other_failures.size());
+  EXPECT_LE(rows_there, stored.size() + other_failures.size() + replica_failures.size());
   std::ofstream(dir / "summary") << id << " writes, " << stored.size() << " stored, "
                                  << other_failures.size() << " plain writes failed cleanly, "
+                                 << replica_failures.size() << " refused by their replica, "
                                  << s->stats().retries << " retries\n";
 }
 

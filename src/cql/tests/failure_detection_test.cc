@@ -8,6 +8,9 @@
 #include <future>
 #include <thread>
 
+#include <boost/asio/io_context.hpp>
+
+#include "cql/connection.h"
 #include "cql/cql.h"
 #include "cql/tests/fake_cassandra.h"
 
@@ -104,6 +107,52 @@ TEST(CqlFailureDetection, BatchOfNothingStillCallsBackOnTheIoThread) {
       statement, {}, [&](result<rows_result>) { called_on.set_value(std::this_thread::get_id()); });
   auto id = called_on.get_future().get();
   EXPECT_NE(id, std::this_thread::get_id()) << "called back on the caller's thread";
+}
+
+TEST(CqlFailureDetection, OversizedAnswerFailsItsOwnRequestAndTheConnectionGoesOn) {
+  fake_cassandra node([](const frame& f) -> std::optional<reply> {
+    if (f.op != 0x07) return std::nullopt;
+    auto q = query_text(f);
+    if (q == "SELECT big") {
+      return reply{0x08, rows_body({{"v", type_varchar()}}, {{std::string(5000, 'x')}})};
+    }
+    if (q == "SELECT small") return reply{0x08, rows_body({{"v", type_varchar()}}, {{"ok"}})};
+    return std::nullopt;
+  });
+  boost::asio::io_context io;
+  connection_options options;
+  options.port = node.port();
+  options.max_frame_bytes = 1000;
+  std::shared_ptr<connection> conn;
+  std::optional<result<response>> big, small_before, small_after;
+  auto ask = [&](const char* cql, std::optional<result<response>>& into,
+                 std::function<void()> then) {
+    std::string frame;
+    write_query(frame, 0, cql, {});
+    conn->send(std::move(frame), [&into, then](result<response> r) {
+      into = std::move(r);
+      if (then) then();
+    });
+  };
+  connection::open(io, options, [&](result<std::shared_ptr<connection>> opened) {
+    ASSERT_TRUE(opened.ok()) << opened.err().describe();
+    conn = *opened;
+    ask("SELECT small", small_before, nullptr);
+    ask("SELECT big", big, [&] {
+      ask("SELECT small", small_after, [&] { conn->close(make_error(errc::unavailable, "done")); });
+    });
+  });
+  io.run_for(5s);
+  ASSERT_TRUE(big && small_before && small_after) << "a request was never answered";
+  ASSERT_FALSE(big->ok());
+  EXPECT_NE(big->err().message.find("over the client's limit of 1000 bytes"), std::string::npos)
+      << big->err().message;
+  ASSERT_TRUE(small_before->ok()) << small_before->err().describe();
+  ASSERT_TRUE(small_after->ok()) << small_after->err().describe();
+  ASSERT_EQ((*small_after)->rows.rows.size(), 1u);
+  EXPECT_EQ(*(*small_after)->rows.rows[0][0], "ok");
+  conn.reset();
+  io.run_for(100ms);
 }
 
 }  // namespace
