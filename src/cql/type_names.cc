@@ -15,7 +15,6 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-
 constexpr std::string_view marshal_prefix = "org.apache.cassandra.db.marshal.";
 
 std::optional<type_id> simple_class(std::string_view name) {

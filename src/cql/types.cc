@@ -1,6 +1,7 @@
 // Codecs for varint, decimal, float, smallint, tinyint, time, duration, tuple, UDT and
 // vector cells (see types.h; the class-name parser is in type_names.cc).
 #include "cql/types.h"
+#include "cql/bytes.h"
 
 #include <bit>
 #include <cctype>
@@ -12,17 +13,8 @@
 namespace sluice::cql {
 namespace {
 
-std::string be(std::uint64_t v, int bytes) {
-  std::string out;
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  return out;
-}
-
-std::uint64_t read_be(std::string_view cell) {
-  std::uint64_t v = 0;
-  for (unsigned char c : cell) v = (v << 8) | c;
-  return v;
-}
+using detail::be;
+using detail::read_be;
 
 bool is_digit(char c) {
   return c >= '0' && c <= '9';

@@ -6,22 +6,14 @@
 
 #include <fmt/format.h>
 
+#include "cql/bytes.h"
 #include "cql/types.h"
 
 namespace sluice::cql {
 namespace {
 
-std::string be(std::uint64_t v, int bytes) {
-  std::string out;
-  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  return out;
-}
-
-std::uint64_t read_be(std::string_view cell) {
-  std::uint64_t v = 0;
-  for (unsigned char c : cell) v = (v << 8) | c;
-  return v;
-}
+using detail::be;
+using detail::read_be;
 
 int hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -3,7 +3,6 @@
 and rows the Python driver writes read back identically through `sluice cql`."""
 
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from cassandra.cluster import Cluster, Session
 
+from tests.cql_cli import sluice_cql
 from tests.endpoints import CASSANDRA_PORT
 
 pytestmark = pytest.mark.usefixtures("stack")
@@ -77,21 +77,6 @@ def keyspace() -> Iterator[tuple[str, Session]]:
     yield name, session
     session.execute(f"DROP KEYSPACE {name}", timeout=60)
     cluster.shutdown()
-
-
-def sluice_cql(
-    sluice: Path, keyspace: str, *args: str, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(sluice), "cql", "--port", str(CASSANDRA_PORT), "--keyspace", keyspace, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def test_values_bound_by_sluice_read_back_identically_in_the_python_driver(

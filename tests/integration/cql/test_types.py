@@ -9,7 +9,6 @@ Everything lives in a keyspace of its own, dropped at the end."""
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -19,6 +18,7 @@ import pytest
 from cassandra.cluster import Cluster, Session
 from cassandra.util import Duration
 
+from tests.cql_cli import sluice_cql
 from tests.endpoints import CASSANDRA_PORT
 
 pytestmark = pytest.mark.usefixtures("stack")
@@ -57,21 +57,6 @@ def keyspace() -> Iterator[tuple[str, str, Session]]:
     session.execute(f"DROP TABLE {table}", timeout=60)
     session.execute(f"DROP KEYSPACE {name}", timeout=60)
     cluster.shutdown()
-
-
-def sluice_cql(
-    sluice: Path, keyspace: str, *args: str, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(sluice), "cql", "--port", str(CASSANDRA_PORT), "--keyspace", keyspace, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def insert_with_sluice(sluice: Path, keyspace: str, table: str, values: list) -> None:
