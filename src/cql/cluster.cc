@@ -280,8 +280,25 @@ void session::impl::apply_topology(const rows_result& local, const rows_result& 
     all.push_back(std::move(p));
   }
   if (local_dc_.empty()) {
-    std::lock_guard lock(state_mutex_);
-    local_dc_ = config_.local_dc.empty() ? all[0].data_center : config_.local_dc;
+    {
+      std::lock_guard lock(state_mutex_);
+      local_dc_ = config_.local_dc.empty() ? all[0].data_center : config_.local_dc;
+    }
+    std::set<std::string> centres;
+    for (const auto& n : all) centres.insert(n.data_center);
+    if (config_.local_dc.empty() && centres.size() > 1) {
+      log::get("cql.cluster")
+          ->warn(
+              "no local data centre set: using '{}', the contact point's; LOCAL_* levels "
+              "will use only its nodes (set it with --local-dc)",
+              local_dc_);
+    } else if (!centres.contains(local_dc_)) {
+      log::get("cql.cluster")
+          ->warn(
+              "the local data centre '{}' has no node (the cluster's: {}): LOCAL_* levels "
+              "will find no node",
+              local_dc_, fmt::join(centres, ", "));
+    }
   }
   std::map<std::string, replication> parsed;
   for (const auto& row : keyspaces.rows) {
