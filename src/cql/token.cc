@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "base/error.h"
 #include "cql/cql.h"
@@ -120,6 +121,55 @@ const node_info* token_ring::owner_in(std::int64_t token, std::string_view data_
   return nullptr;
 }
 
+namespace {
+
+/// One data centre's placement while walking the ring.
+struct centre_state {
+  int factor = 0;        // replicas wanted, capped by the centre's nodes
+  int rack_repeats = 0;  // replicas that may share a rack with an earlier one
+  int taken = 0;
+  std::set<std::string> racks_seen;
+  bool take(const node_info& n);
+};
+
+bool centre_state::take(const node_info& n) {
+  if (taken >= factor) return false;
+  if (racks_seen.insert(n.rack).second) {  // a rack not holding a replica yet
+    ++taken;
+    return true;
+  }
+  if (rack_repeats <= 0) return false;  // the remaining replicas need the unseen racks
+  --rack_repeats;
+  ++taken;
+  return true;
+}
+
+std::map<std::string, centre_state, std::less<>> rack_aware_centres(
+    const std::vector<node_info>& nodes, const replication& r) {
+  // As Cassandra's NetworkTopologyStrategy: each centre's factor, capped by its nodes,
+  // filled walking the ring with one node per rack first; a rack takes a second replica
+  // only while more replicas are wanted than the centre has racks.
+  std::map<std::string, std::pair<std::set<std::string>, int>, std::less<>> layout;
+  for (const auto& n : nodes) {
+    auto& [racks, count] = layout[n.data_center];
+    racks.insert(n.rack);
+    ++count;
+  }
+  std::map<std::string, centre_state, std::less<>> out;
+  for (const auto& [dc, factor] : r.per_dc) {
+    auto found = layout.find(dc);
+    if (found == layout.end() || factor <= 0) continue;
+    auto& [racks, count] = found->second;
+    centre_state s;
+    s.factor = std::min(factor, count);
+    s.rack_repeats = s.factor - static_cast<int>(racks.size());
+    out.emplace(dc, std::move(s));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<const node_info*> token_ring::replicas(std::int64_t token, const replication& r) const {
   std::vector<const node_info*> out;
   if (ring_.empty()) return out;
@@ -131,7 +181,8 @@ std::vector<const node_info*> token_ring::replicas(std::int64_t token, const rep
     wanted = static_cast<std::size_t>(std::max(r.factor, 1));
   }
   wanted = std::min(wanted, nodes_.size());
-  std::map<std::string, int, std::less<>> taken_in_dc;
+  auto centres =
+      per_dc ? rack_aware_centres(nodes_, r) : std::map<std::string, centre_state, std::less<>>{};
   auto start = ring_.lower_bound(token);
   if (start == ring_.end()) start = ring_.begin();
   auto it = start;
@@ -141,9 +192,7 @@ std::vector<const node_info*> token_ring::replicas(std::int64_t token, const rep
     if (!seen) {
       if (!per_dc) {
         out.push_back(n);
-      } else if (auto f = r.per_dc.find(n->data_center);
-                 f != r.per_dc.end() && taken_in_dc[n->data_center] < f->second) {
-        ++taken_in_dc[n->data_center];
+      } else if (auto c = centres.find(n->data_center); c != centres.end() && c->second.take(*n)) {
         out.push_back(n);
       }
     }

@@ -62,8 +62,10 @@ class token_ring {
   /// has no node.
   const node_info* owner_in(std::int64_t token, std::string_view data_center) const;
   /// The replicas of `token`, primary first: walking the ring clockwise, the first
-  /// `factor` distinct nodes (SimpleStrategy) or, per data centre, the first
-  /// `per_dc[dc]` distinct nodes of that centre (NetworkTopologyStrategy; racks ignored).
+  /// `factor` distinct nodes (SimpleStrategy) or, per data centre, `per_dc[dc]` nodes of
+  /// that centre spread over its racks as Cassandra's NetworkTopologyStrategy places them
+  /// (a node of a rack that already holds a replica is passed over while the centre has
+  /// racks without one, unless more replicas are wanted than it has racks).
   std::vector<const node_info*> replicas(std::int64_t token, const replication& r) const;
 
   const std::vector<node_info>& nodes() const { return nodes_; }

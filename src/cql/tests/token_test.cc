@@ -3,6 +3,8 @@
 // integration tests.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "cql/token.h"
 
 namespace sluice::cql {
@@ -86,6 +88,58 @@ TEST(Murmur3Token, SameKeySameTokenAndKeysSpreadOverTheRing) {
   for (int i = 0; i < 1000; ++i) negative += murmur3_token("user-" + std::to_string(i)) < 0;
   EXPECT_GT(negative, 400);
   EXPECT_LT(negative, 600);
+}
+
+}  // namespace
+}  // namespace sluice::cql
+
+namespace sluice::cql {
+namespace {
+
+/// One data centre, six nodes in ring order a..f on racks r1 r1 r2 r2 r3 r3.
+token_ring six_nodes_on_three_racks(std::vector<std::string> racks = {"r1", "r1", "r2", "r2", "r3",
+                                                                      "r3"}) {
+  std::vector<node_info> nodes;
+  for (std::size_t i = 0; i < racks.size(); ++i)
+    nodes.push_back({std::string(1, static_cast<char>('a' + i)),
+                     "dc1",
+                     racks[i],
+                     {static_cast<std::int64_t>(i) * 100},
+                     0});
+  return token_ring(std::move(nodes));
+}
+
+std::string addresses(const std::vector<const node_info*>& replicas) {
+  std::string out;
+  for (const auto* n : replicas) out += n->address;
+  return out;
+}
+
+const replication nts_dc1(int factor) {
+  return {"org.apache.cassandra.locator.NetworkTopologyStrategy", 1, {{"dc1", factor}}};
+}
+
+// Expected sets checked against the Python driver's NetworkTopologyStrategy
+// (cassandra.metadata.make_token_replica_map) for the same rings.
+TEST(TokenRing, NetworkTopologyReplicasSpreadOverRacksBeforeRepeatingOne) {
+  auto ring = six_nodes_on_three_racks();
+  EXPECT_EQ(addresses(ring.replicas(0, nts_dc1(3))), "ace");  // b and d share a's and c's racks
+  EXPECT_EQ(addresses(ring.replicas(100, nts_dc1(3))), "bce");
+  EXPECT_EQ(addresses(ring.replicas(0, nts_dc1(2))), "ac");
+}
+
+TEST(TokenRing, NetworkTopologyRepeatsARackOnlyForReplicasBeyondTheRackCount) {
+  auto ring = six_nodes_on_three_racks({"r1", "r1", "r2", "r2", "r1", "r2"});
+  // Two racks, three replicas: one repeat allowed, taken by the first node that repeats.
+  // (The set is what placement decides; the Python driver lists the repeat last, "acb".)
+  auto two_racks = addresses(ring.replicas(0, nts_dc1(3)));
+  std::sort(two_racks.begin(), two_racks.end());
+  EXPECT_EQ(two_racks, "abc");
+  // One rack: every replica repeats it.
+  auto one_rack = six_nodes_on_three_racks({"r", "r", "r", "r", "r", "r"});
+  EXPECT_EQ(addresses(one_rack.replicas(300, nts_dc1(3))), "def");
+  // More replicas wanted than nodes: every node, once.
+  EXPECT_EQ(addresses(ring.replicas(0, nts_dc1(9))), "abcdef");
 }
 
 }  // namespace

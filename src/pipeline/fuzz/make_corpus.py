@@ -5,6 +5,9 @@ ids are those of avro_decode_fuzz.cc: 1 the contract, 2 an evolved User, 3 a ric
 
     python3 src/pipeline/fuzz/make_corpus.py   # rewrites src/pipeline/fuzz/corpus/*.bin
 """
+
+from __future__ import annotations
+
 import json
 import pathlib
 import struct
@@ -13,7 +16,7 @@ OUT = pathlib.Path(__file__).resolve().parent / "corpus"
 CONTRACT = pathlib.Path(__file__).resolve().parents[3] / "contract" / "user.avsc"
 
 
-def long(v):
+def long(v: int) -> bytes:
     z = (v << 1) ^ (v >> 63)
     out = b""
     while True:
@@ -25,20 +28,20 @@ def long(v):
             return out + bytes([b])
 
 
-def string(s):
+def string(s: str) -> bytes:
     b = s.encode()
     return long(len(b)) + b
 
 
-def nullable(s):
+def nullable(s: str | None) -> bytes:
     return long(0) if s is None else long(1) + string(s)
 
 
-def framed(schema_id, payload):
+def framed(schema_id: int, payload: bytes) -> bytes:
     return b"\x00" + struct.pack(">i", schema_id) + payload
 
 
-def contract_user(values):
+def contract_user(values: dict[str, str]) -> bytes:
     names = [f["name"] for f in json.loads(CONTRACT.read_text())["fields"]]
     return b"".join(nullable(values.get(n)) for n in names)
 
@@ -60,18 +63,30 @@ SEEDS = {
     "rich_user": framed(
         3,
         nullable("u-3")
-        + long(2) + string("a") + string("b") + long(0)
-        + long(-1) + long(4) + string("k") + long(1) + long(42) + long(0)
+        + long(2)
+        + string("a")
+        + string("b")
+        + long(0)
+        + long(-1)
+        + long(4)
+        + string("k")
+        + long(1)
+        + long(42)
+        + long(0)
         + b"\x01\x02\x03\x04"
         + long(1)
-        + struct.pack("<d", 1.5) + struct.pack("<f", 2.5) + b"\x01" + string("raw") + long(-7)
+        + struct.pack("<d", 1.5)
+        + struct.pack("<f", 2.5)
+        + b"\x01"
+        + string("raw")
+        + long(-7)
         + nullable(None),
     ),
     "json_user": json.dumps({"id": "u-4", "email": "carol@example.com"}).encode(),
 }
 
 
-def main():
+def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for name, data in SEEDS.items():
         (OUT / f"{name}.bin").write_bytes(data)
