@@ -319,8 +319,8 @@ TEST_F(Cluster, FrozenNodeIsMarkedDownWithinSecondsAndReadsMoveToTheOtherNode) {
   for (int id = 0;; ++id) {
     auto now = clock::now();
     if (!frozen_at && fs::exists(dir / "frozen")) {
-      frozen_at = now;
       std::ifstream(dir / "frozen") >> frozen_address;
+      if (!frozen_address.empty()) frozen_at = now;  // written whole (renamed into place)
     }
     if (frozen_at && !marked_down_at) {
       for (const auto& n : s->nodes())

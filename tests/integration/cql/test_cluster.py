@@ -141,7 +141,9 @@ def test_frozen_node_is_marked_down_within_seconds_and_reads_move_on(
         time.sleep(2)  # under load
         os.kill(node.process.pid, signal.SIGSTOP)  # no RST, no gossip: only silence
         frozen = True
-        (tmp_path / "frozen").write_text(node.host)
+        # Renamed into place: the reader never sees the file before its address.
+        (tmp_path / "frozen.tmp").write_text(node.host)
+        (tmp_path / "frozen.tmp").rename(tmp_path / "frozen")
         time.sleep(15)
         os.kill(node.process.pid, signal.SIGCONT)
         frozen = False
