@@ -15,7 +15,7 @@ RECORDS="${1:-300000}"
 RUNS="${2:-5}"
 SLUICE="${SLUICE:-$ROOT/build/sluice}"
 HERE="$ROOT/bench/console"
-UI_PID="$(cat "$ROOT/.stack/run/ui.pid" 2>/dev/null || true)"
+UI_PID="$(awk '{ print $1 }' "$ROOT/.stack/run/ui.pid" 2>/dev/null || true)"
 [[ -n "$UI_PID" && -d /proc/$UI_PID ]] || { echo "sluice ui is not running: start the stack with sluice up" >&2; exit 1; }
 (cd "$HERE" && [[ -d node_modules/playwright-core ]] || npm ci --no-audit --no-fund --loglevel=error)
 HZ=$(getconf CLK_TCK)

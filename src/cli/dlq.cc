@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "cli/secret_flags.h"
 #include "cli/table.h"
 #include "cli/verb.h"
 #include "pipeline/dlq.h"
@@ -17,6 +18,7 @@ namespace {
 
 struct dlq_options {
   pipeline::dlq_settings settings;
+  kafka_flags kafka;
   std::string output = "table";
   std::string rule;
   std::size_t limit = 20;
@@ -125,7 +127,7 @@ int run_replay(const dlq_options& o) {
 }
 
 void add_common(CLI::App* cmd, dlq_options& o) {
-  cmd->add_option("--bootstrap", o.settings.kafka.bootstrap_servers, "Kafka bootstrap servers");
+  add_kafka_flags(cmd, o.settings.kafka, o.kafka);
   cmd->add_option("--dlq-topic", o.settings.dlq_topic, "dead-letter topic");
 }
 
@@ -151,6 +153,7 @@ std::function<int()> install_dlq(CLI::App& root) {
   replay->add_option("--limit", o->replay_limit, "at most this many (0: all)");
   replay->add_flag("--dry-run", o->dry_run, "count what would be replayed, send nothing");
   return [o, counts, show, replay] {
+    apply_kafka_flags(o->kafka, o->settings.kafka);
     if (counts->parsed()) return run_counts(*o);
     if (show->parsed()) return run_show(*o);
     (void)replay;

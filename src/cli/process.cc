@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "cli/cassandra_flags.h"
+#include "cli/secret_flags.h"
 #include "cli/service.h"
 #include "cli/verb.h"
 #include "kafka/config.h"
@@ -22,8 +23,8 @@ namespace {
 struct process_options {
   pipeline::process_settings settings;
   cassandra_flags cassandra;
-  std::string bootstrap = "127.0.0.1:9092";
-  std::vector<std::string> properties;
+  kafka_flags kafka;
+  registry_flags registry;
   int metrics_port = 9470;
   double idle_exit_seconds = 5;
   int session_timeout_ms = 45000;
@@ -44,12 +45,8 @@ void require_range(std::string_view flag, T value, long long low, long long high
 
 int run_process(process_options opts) {
   auto& s = opts.settings;
-  s.kafka.bootstrap_servers = opts.bootstrap;
-  for (const auto& text : opts.properties) {
-    auto p = kafka::parse_property(text);
-    if (!p) throw fatal_error(fmt::format("-X: {}", p.err().message));
-    s.kafka.extra.push_back(*p);
-  }
+  apply_kafka_flags(opts.kafka, s.kafka);
+  apply_registry_flags(opts.registry, s.registry_url);
   require_range("--max-in-flight", s.max_in_flight, 1, 100000);
   require_range("--cassandra-batch", s.cassandra_batch, 1, 1000);
   require_range("--cassandra-window", s.cassandra_window, 1, 32000);
@@ -78,13 +75,11 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
   auto o = std::make_shared<process_options>();
   auto* cmd = root.add_subcommand(
       "process", "validate users.raw, store good rows in Cassandra, dead-letter the rest");
-  cmd->add_option("--bootstrap", o->bootstrap, "Kafka bootstrap servers")
-      ->envname("SLUICE_KAFKA_BOOTSTRAP");
-  cmd->add_option("-X", o->properties, "extra librdkafka property key=value (SASL, TLS, ...)");
+  add_kafka_flags(cmd, o->settings.kafka, o->kafka);
   cmd->add_option("--group", o->settings.group_id, "consumer group id");
   cmd->add_option("--topic", o->settings.source_topic, "raw topic to consume");
   cmd->add_option("--dlq-topic", o->settings.dlq_topic, "dead-letter topic");
-  cmd->add_option("--registry", o->settings.registry_url, "schema registry URL");
+  add_registry_flags(cmd, o->settings.registry_url, o->registry);
   add_cassandra_flags(cmd, "cassandra-", o->settings.cassandra, o->cassandra);
   cmd->add_option("--keyspace", o->settings.keyspace, "Cassandra keyspace holding `users`");
   cmd->add_option("--rules", o->settings.rules_file, "rules file (contract/rules.yaml)");

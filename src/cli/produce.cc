@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "cli/secret_flags.h"
 #include "cli/service.h"
 #include "cli/verb.h"
 #include "pipeline/produce.h"
@@ -19,7 +20,8 @@ namespace {
 struct produce_options {
   pipeline::produce_settings settings;
   std::string nat;
-  std::vector<std::string> properties;
+  kafka_flags kafka;
+  registry_flags registry;
   int linger_ms = 5;
   int duration_s = 0;
   int burst_every_s = 0;
@@ -32,11 +34,8 @@ int run_produce(produce_options o) {
   for (std::string code; std::getline(nats, code, ',');) {
     if (!code.empty()) s.generator.nationalities.push_back(code);
   }
-  for (const auto& text : o.properties) {
-    auto p = kafka::parse_property(text);
-    if (!p) throw fatal_error(fmt::format("-X: {}", p.err().message));
-    s.kafka.client.extra.push_back(*p);
-  }
+  apply_kafka_flags(o.kafka, s.kafka.client);
+  apply_registry_flags(o.registry, s.registry_url);
   if (o.linger_ms < 0)
     throw fatal_error(fmt::format("--linger-ms: '{}' must be 0 or more", o.linger_ms));
   if (s.rate < 0) throw fatal_error(fmt::format("--rate: '{}' must be 0 or more", s.rate));
@@ -64,11 +63,9 @@ SLUICE_VERB("produce", [](CLI::App& root) -> std::function<int()> {
   auto& s = o->settings;
   auto* cmd = root.add_subcommand(
       "produce", "stream generated users into Kafka (Avro via the registry, or JSON)");
-  cmd->add_option("--bootstrap", s.kafka.client.bootstrap_servers, "Kafka bootstrap servers")
-      ->envname("SLUICE_KAFKA_BOOTSTRAP");
-  cmd->add_option("-X", o->properties, "extra librdkafka property key=value (SASL, TLS, ...)");
+  add_kafka_flags(cmd, s.kafka.client, o->kafka);
   cmd->add_option("--topic", s.topic, "topic to produce to");
-  cmd->add_option("--registry", s.registry_url, "schema registry URL (Confluent API)");
+  add_registry_flags(cmd, s.registry_url, o->registry, "schema registry URL (Confluent API)");
   cmd->add_option("--schema", s.schema_file, "Avro schema file registered as <topic>-value");
   cmd->add_option("--format", s.format, "avro or json");
   cmd->add_option("--seed", s.generator.seed, "generator seed (same users as `sluice gen`)");

@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "cli/secret_flags.h"
 #include "cli/verb.h"
 #include "kafka/config.h"
 #include "registry/server.h"
@@ -23,10 +24,10 @@ namespace {
 struct registry_options {
   std::string host = "127.0.0.1";
   int port = 8081;
-  std::string bootstrap = "127.0.0.1:9092";
+  kafka::client_settings kafka;
+  kafka_flags kafka_extra;
   std::string topic = "_schemas";
   int kafka_timeout_ms = 30'000;
-  std::vector<std::string> kafka_properties;
 };
 
 registry::store_settings to_settings(const registry_options& o) {
@@ -39,13 +40,9 @@ registry::store_settings to_settings(const registry_options& o) {
         fmt::format("--kafka-timeout-ms: '{}' is not a positive number of ms", o.kafka_timeout_ms));
   }
   registry::store_settings s;
-  s.client.bootstrap_servers = o.bootstrap;
+  s.client = o.kafka;
+  apply_kafka_flags(o.kafka_extra, s.client);
   s.client.client_id = "sluice-registry";
-  for (const auto& text : o.kafka_properties) {
-    auto prop = kafka::parse_property(text);
-    if (!prop) throw fatal_error(fmt::format("--kafka-property: {}", prop.err().message));
-    s.client.extra.push_back(*prop);
-  }
   if (auto r = kafka::validate(s.client); !r) {
     throw fatal_error(fmt::format("--bootstrap/--kafka-property: {}", r.err().message));
   }
@@ -109,7 +106,7 @@ int run(const registry_options& o) {
   logger->info(
       "schema registry on http://{}:{} (topic {}, Kafka {}); single writer: run one "
       "instance per topic",
-      o.host, http.port(), o.topic, o.bootstrap);
+      o.host, http.port(), o.topic, o.kafka.bootstrap_servers);
   int received = 0;
   sigwait(&signals, &received);
   logger->info("signal {}: stopping", received);
@@ -125,16 +122,12 @@ SLUICE_VERB("registry", [](CLI::App& root) {
       "registry", "Confluent-compatible schema registry persisted in a compacted Kafka topic");
   cmd->add_option("--host", opts->host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->port, "HTTP port")->capture_default_str();
-  cmd->add_option("--bootstrap", opts->bootstrap, "Kafka bootstrap servers")
-      ->envname("SLUICE_KAFKA_BOOTSTRAP")
-      ->capture_default_str();
+  add_kafka_flags(cmd, opts->kafka, opts->kafka_extra);
   cmd->add_option("--topic", opts->topic, "compacted topic holding the registry's state")
       ->capture_default_str();
   cmd->add_option("--kafka-timeout-ms", opts->kafka_timeout_ms,
                   "bound on start-up and on each write to Kafka")
       ->capture_default_str();
-  cmd->add_option("-X,--kafka-property", opts->kafka_properties,
-                  "extra librdkafka property key=value (SASL, TLS, ...), repeatable");
   return [opts] { return run(*opts); };
 });
 

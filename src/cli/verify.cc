@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "cli/cassandra_flags.h"
+#include "cli/secret_flags.h"
 #include "cli/verb.h"
 #include "pipeline/verify.h"
 
@@ -16,6 +17,8 @@ namespace {
 struct verify_options {
   pipeline::verify_settings settings;
   cassandra_flags cassandra;
+  kafka_flags kafka;
+  registry_flags registry;
   std::string output = "text";
   double timeout_seconds = 60;
 };
@@ -79,12 +82,12 @@ SLUICE_VERB("verify", [](CLI::App& root) -> std::function<int()> {
   auto* cmd = root.add_subcommand(
       "verify",
       "reconcile below a snapshot: every record stored (or superseded) or dead-lettered, once");
-  cmd->add_option("--bootstrap", o->settings.kafka.bootstrap_servers, "Kafka bootstrap servers");
+  add_kafka_flags(cmd, o->settings.kafka, o->kafka);
   cmd->add_option("--topic", o->settings.source_topic, "raw topic");
   cmd->add_option("--dlq-topic", o->settings.dlq_topic, "dead-letter topic");
   cmd->add_option("--group", o->settings.group_id, "the processor's consumer group");
-  cmd->add_option("--registry", o->settings.registry_url,
-                  "schema registry (to read the id of a record whose key is not its id)");
+  add_registry_flags(cmd, o->settings.registry_url, o->registry,
+                     "schema registry (to read the id of a record whose key is not its id)");
   cmd->add_option("--manifest", o->settings.manifest_path,
                   "reconcile exactly one `sluice produce` run: the offset spans of its manifest")
       ->check(CLI::ExistingFile);
@@ -95,6 +98,8 @@ SLUICE_VERB("verify", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--output", o->output, "text or json")->check(CLI::IsMember({"text", "json"}));
   return [o] {
     apply_cassandra_flags(o->cassandra, "cassandra-", o->settings.cassandra);
+    apply_kafka_flags(o->kafka, o->settings.kafka);
+    apply_registry_flags(o->registry, o->settings.registry_url);
     return run_verify(*o);
   };
 });

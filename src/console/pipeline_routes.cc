@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "base/url.h"
 #include "console/console_state.h"
 #include "pipeline/dlq.h"
 #include "pipeline/user_query.h"
@@ -38,7 +39,8 @@ std::optional<nlohmann::json> registry_get(console::state& s, const std::string&
   auto [code, body] = stack::http_get(url);
   if (code == 0) {
     failed = web::json_error(
-        503, fmt::format("the schema registry is unreachable at {}", s.options.registry_url),
+        503,
+        fmt::format("the schema registry is unreachable at {}", redact_url(s.options.registry_url)),
         "registry");
     return std::nullopt;
   }
@@ -91,8 +93,9 @@ web::response registry_overview(console::state& s) {
          {"versions", *versions},
          {"compatibility", own ? own->value("compatibilityLevel", compatibility) : compatibility}});
   }
-  return json_answer(
-      {{"url", s.options.registry_url}, {"compatibility", compatibility}, {"subjects", list}});
+  return json_answer({{"url", redact_url(s.options.registry_url)},
+                      {"compatibility", compatibility},
+                      {"subjects", list}});
 }
 
 web::response registry_version(console::state& s, const web::request& r) {

@@ -21,6 +21,11 @@ namespace sluice::pipeline {
 /// so values are walked here: every length is checked against the bytes that remain.
 class avro_reader {
  public:
+  /// Array and map items one value may hold, summed over all its arrays and maps. Items
+  /// of a zero-byte type (null, an empty record) cost no input, so the bytes left do not
+  /// bound them: without this budget a 1 MB value could ask for ~10^10 iterations.
+  static constexpr std::uint64_t max_items_per_value = 1'000'000;
+
   explicit avro_reader(std::string_view data) : data_(data) {}
   bool at_end() const { return pos_ == data_.size(); }
   std::size_t remaining() const { return data_.size() - pos_; }
@@ -143,6 +148,12 @@ class avro_reader {
       if (static_cast<std::uint64_t>(count) > remaining()) {
         return (problem = fmt::format("block of {} items exceeds the bytes left", count), false);
       }
+      if (static_cast<std::uint64_t>(count) > items_left_) {
+        return (problem = fmt::format("more than {} array or map items in one value",
+                                      max_items_per_value),
+                false);
+      }
+      items_left_ -= static_cast<std::uint64_t>(count);
       for (std::int64_t k = 0; k < count; ++k) {
         std::string_view key;
         if (is_map && !read_bytes(key, problem)) return false;
@@ -158,6 +169,7 @@ class avro_reader {
   }
   std::string_view data_;
   std::size_t pos_ = 0;
+  std::uint64_t items_left_ = max_items_per_value;
 };
 
 }  // namespace sluice::pipeline

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/url.h"
 #include "kafka/kafka.h"
 #include "model/json.h"
 #include "pipeline/avro_encode.h"
@@ -140,7 +141,7 @@ int run_producer(const produce_settings& s, const std::atomic<bool>& stop,
     auto id = registry.register_schema(s.topic + "-value", read_file(s.schema_file));
     if (!id) {
       throw fatal_error(fmt::format("registering {} at the schema registry {} failed: {}",
-                                    s.schema_file, s.registry_url, id.err().message));
+                                    s.schema_file, redact_url(s.registry_url), id.err().message));
     }
     schema_id = *id;
   } else if (s.format != "json") {

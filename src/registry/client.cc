@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/url.h"
+
 namespace sluice::registry {
 namespace {
 
@@ -68,7 +70,13 @@ std::optional<int> registry_error_code(const error& err) {
   }
 }
 
-client::client(client_settings settings) : settings_(std::move(settings)), base_(settings_.url) {
+client::client(client_settings settings) : settings_(std::move(settings)) {
+  // Credentials in the URL become basic auth; the URL kept (and quoted in every error,
+  // hence in logs and dead-letter reasons) is the one without them.
+  auto split = split_url_credentials(settings_.url);
+  base_ = split.url;
+  if (settings_.basic_auth.empty()) settings_.basic_auth = split.userinfo;
+  settings_.url = base_;
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
 }
 

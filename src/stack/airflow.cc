@@ -277,6 +277,14 @@ std::string airflow_database_password(const stack_config& config) {
   return ensure_secret(config, "pg_password", [] { return hex(random_bytes(16)); });
 }
 
+std::string postgres_superuser_password(const stack_config& config) {
+  return ensure_secret(config, "pg_superuser_password", [] { return hex(random_bytes(16)); });
+}
+
+fs::path postgres_superuser_password_file(const stack_config& config) {
+  return secrets_dir(config) / "pg_superuser_password";
+}
+
 fs::path airflow_admin_password_file(const stack_config& config) {
   return secrets_dir(config) / "simple_auth_manager_passwords.json";
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -147,67 +148,75 @@ std::string postgres_user() {
   return getpwnam("postgres") ? "postgres" : "";
 }
 
-int psql(const stack_config& config, const std::string& sql,
-         const std::string& database = "postgres") {
-  return run_and_wait(
-      {{fs::path(kPgBin) / "psql", "-h", config.host, "-p", std::to_string(config.postgres_port),
-        "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql},
-       config.log_dir() / "postgres-setup.log",
-       {},
-       {},
-       postgres_user()});
+/// The folder of PostgreSQL's Unix socket: 0700 and owned by the user PostgreSQL runs
+/// as, so no other local user can reach the socket at all.
+fs::path postgres_socket_dir(const stack_config& config) {
+  return config.run_dir() / "postgres";
 }
 
-/// psql reading its SQL from stdin (`-f -`), for statements that hold a secret.
-int psql_stdin(const stack_config& config, const std::string& sql) {
+/// psql as the superuser through the socket (peer authentication as the OS user that
+/// runs PostgreSQL), reading `stdin_sql` when given (for statements that hold a secret).
+int psql(const stack_config& config, const std::string& sql,
+         const std::string& database = "postgres", const std::string& stdin_sql = "") {
   std::vector<std::string> argv = {(fs::path(kPgBin) / "psql").string(),
                                    "-h",
-                                   config.host,
+                                   postgres_socket_dir(config).string(),
                                    "-p",
                                    std::to_string(config.postgres_port),
                                    "-U",
                                    "postgres",
                                    "-d",
-                                   "postgres",
+                                   database,
                                    "-v",
                                    "ON_ERROR_STOP=1",
                                    "-q",
-                                   "-X",
-                                   "-f",
-                                   "-"};
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) throw fatal_error("pipe for psql failed");
-  auto log = config.log_dir() / "postgres-setup.log";
-  pid_t pid = fork();
-  if (pid < 0) throw fatal_error("fork for psql failed");
-  if (pid == 0) {
-    dup2(fds[0], STDIN_FILENO);
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+                                   "-X"};
+  if (stdin_sql.empty()) {
+    argv.insert(argv.end(), {"-c", sql});
+  } else {
+    argv.insert(argv.end(), {"-f", "-"});
   }
-  ::close(fds[0]);
-  auto* previous = signal(SIGPIPE, SIG_IGN);  // psql may exit before reading it all
-  std::size_t done = 0;
-  while (done < sql.size()) {
-    auto n = ::write(fds[1], sql.data() + done, sql.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
+  return run_and_wait(
+      {argv, config.log_dir() / "postgres-setup.log", {}, {}, postgres_user(), stdin_sql});
+}
+
+/// Hands `path` to the user PostgreSQL runs as (when the launcher is root).
+void give_to_postgres_user(const fs::path& path) {
+  auto user = postgres_user();
+  if (user.empty()) return;
+  passwd* pw = getpwnam(user.c_str());
+  if (pw == nullptr || chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    throw fatal_error(fmt::format("cannot hand {} to the {} user: {}", path.string(), user,
+                                  std::strerror(errno)));
   }
-  ::close(fds[1]);
-  signal(SIGPIPE, previous);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+}
+
+/// pg_hba.conf and pg_ident.conf as sluice wants them, rewritten at every start (so a
+/// cluster made by an older version with `trust` loses it): the superuser only through
+/// the private socket as the OS user PostgreSQL runs as; over TCP, only with a
+/// scram-sha-256 password; nobody without one.
+void write_postgres_access_files(const stack_config& config) {
+  auto dir = config.data_dir() / "postgres";
+  auto os_user = postgres_user();
+  if (os_user.empty()) {
+    const passwd* pw = getpwuid(geteuid());
+    os_user = pw != nullptr ? pw->pw_name : "root";
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  write_text(dir / "pg_ident.conf",
+             fmt::format("# written by sluice up: the OS user running PostgreSQL is `postgres`\n"
+                         "owner  {}  postgres\n",
+                         os_user));
+  write_text(dir / "pg_hba.conf",
+             fmt::format("# written by sluice up at every start; edits are lost\n"
+                         "local  all  postgres  peer map=owner\n"
+                         "host   airflow  airflow  {0}/32  scram-sha-256\n"
+                         "host   all  postgres  {0}/32  scram-sha-256\n",
+                         config.host));
+  for (const char* name : {"pg_hba.conf", "pg_ident.conf"}) {
+    fs::permissions(dir / name, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace);
+    give_to_postgres_user(dir / name);
+  }
 }
 
 }  // namespace
@@ -279,30 +288,31 @@ std::vector<component> make_components(const stack_config& config) {
   postgres.stop_signal = SIGINT;  // fast shutdown
   postgres.prepare = [&c] {
     auto dir = c.data_dir() / "postgres";
-    if (fs::exists(dir / "PG_VERSION")) return;
-    say("initialising the PostgreSQL cluster");
-    fs::create_directories(dir);
-    auto user = postgres_user();
-    if (!user.empty()) {
-      passwd* pw = getpwnam(user.c_str());
-      if (chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
-        throw fatal_error(fmt::format("cannot hand {} to the postgres user", dir.string()));
+    auto socket_dir = postgres_socket_dir(c);
+    fs::create_directories(socket_dir);
+    fs::permissions(socket_dir, fs::perms::owner_all, fs::perm_options::replace);
+    give_to_postgres_user(socket_dir);
+    if (!fs::exists(dir / "PG_VERSION")) {
+      say("initialising the PostgreSQL cluster");
+      fs::create_directories(dir);
+      give_to_postgres_user(dir);
+      auto log = c.log_dir() / "postgres.log";
+      if (run_and_wait({{fs::path(kPgBin) / "initdb", "-D", dir.string(), "-U", "postgres",
+                         "--auth-local=peer", "--auth-host=scram-sha-256", "-E", "UTF8"},
+                        log,
+                        {},
+                        {},
+                        postgres_user()}) != 0) {
+        throw fatal_error(
+            fmt::format("initdb failed; last lines of {}:\n{}", log.string(), tail_file(log, 20)));
       }
     }
-    auto log = c.log_dir() / "postgres.log";
-    if (run_and_wait({{fs::path(kPgBin) / "initdb", "-D", dir.string(), "-U", "postgres",
-                       "--auth=trust", "-E", "UTF8"},
-                      log,
-                      {},
-                      {},
-                      user}) != 0) {
-      throw fatal_error(
-          fmt::format("initdb failed; last lines of {}:\n{}", log.string(), tail_file(log, 20)));
-    }
+    write_postgres_access_files(c);
   };
   postgres.command = [&c] {
     return spawn_request{{fs::path(kPgBin) / "postgres", "-D", (c.data_dir() / "postgres").string(),
-                          "-p", std::to_string(c.postgres_port), "-h", c.host, "-k", "/tmp"},
+                          "-p", std::to_string(c.postgres_port), "-h", c.host, "-k",
+                          postgres_socket_dir(c).string(), "-c", "unix_socket_permissions=0700"},
                          c.log_dir() / "postgres.log",
                          {},
                          {},
@@ -489,45 +499,23 @@ std::vector<component> make_components(const stack_config& config) {
 }
 
 void prepare_postgres_databases(const stack_config& config) {
-  // The password goes to psql on stdin, never on a command line; terse errors and no
-  // statement in the server log on error, so that it is not written anywhere else either.
+  // Passwords go to psql on stdin, never on a command line; terse errors and no
+  // statement in the server log on error, so that they are not written anywhere else.
   auto sql = fmt::format(
       "\\set VERBOSITY terse\n"
       "SET log_min_error_statement = panic;\n"
+      "ALTER ROLE postgres WITH PASSWORD '{}';\n"
       "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'airflow') THEN "
       "CREATE ROLE airflow LOGIN; END IF; END $$;\n"
       "ALTER ROLE airflow WITH LOGIN PASSWORD '{}';\n",
-      airflow_database_password(config));
-  if (psql_stdin(config, sql) != 0) {
-    throw fatal_error(fmt::format("creating the PostgreSQL role airflow failed; see {}",
+      postgres_superuser_password(config), airflow_database_password(config));
+  if (psql(config, "", "postgres", sql) != 0) {
+    throw fatal_error(fmt::format("setting the PostgreSQL roles' passwords failed; see {}",
                                   (config.log_dir() / "postgres-setup.log").string()));
   }
   if (psql(config, "SELECT 1", "airflow") != 0 &&
       psql(config, "CREATE DATABASE airflow OWNER airflow") != 0) {
     throw fatal_error("creating the PostgreSQL database airflow failed");
-  }
-  // The role logs in with its password (scram-sha-256), not through the trust lines.
-  auto hba = config.data_dir() / "postgres" / "pg_hba.conf";
-  auto line = fmt::format("host    airflow    airflow    {}/32    scram-sha-256", config.host);
-  auto text = read_text(hba);
-  if (text.find(line) == std::string::npos) {
-    std::istringstream lines(text);
-    std::string out, current;
-    bool placed = false;
-    while (std::getline(lines, current)) {
-      auto first = current.find_first_not_of(" \t");
-      if (!placed && first != std::string::npos && current[first] != '#') {
-        out += "# sluice up: the airflow role needs its password\n" + line + "\n";
-        placed = true;
-      }
-      out += current + "\n";
-    }
-    if (!placed) out += line + "\n";
-    write_text(hba, out);
-    say("pg_hba.conf: the airflow role authenticates with scram-sha-256");
-    if (psql(config, "SELECT pg_reload_conf()") != 0) {
-      throw fatal_error("reloading PostgreSQL's configuration (pg_hba.conf) failed");
-    }
   }
 }
 

@@ -60,6 +60,10 @@ std::vector<std::string> airflow_environment(const stack_config& config);
 /// The PostgreSQL password of the role airflow, generated at the first start into a 0600
 /// file under <state>/airflow/secrets (folder 0700).
 std::string airflow_database_password(const stack_config& config);
+/// The password of PostgreSQL's superuser `postgres` for TCP logins (scram-sha-256),
+/// generated like the one above; the launcher itself logs in through the socket (peer).
+std::string postgres_superuser_password(const stack_config& config);
+std::filesystem::path postgres_superuser_password_file(const stack_config& config);
 /// The JSON file holding the generated admin password of Airflow's UI and REST API.
 std::filesystem::path airflow_admin_password_file(const stack_config& config);
 

@@ -19,13 +19,15 @@ fs::path pid_file(const stack_config& config, const component& c) {
   return config.run_dir() / (c.name + ".pid");
 }
 
-/// The pid of the component when the process in its pid file is alive and is ours.
+/// The pid of the component when the process in its pid file is alive and is ours: the
+/// same start time as recorded (a pid reused since is another process, even one whose
+/// command line holds the same words) and the component's command line.
 std::optional<int> running_pid(const stack_config& config, const component& c) {
-  auto pid = read_pid_file(pid_file(config, c));
-  if (!pid || !process_alive(*pid)) return std::nullopt;
-  if (process_command_line(*pid, 1 << 20).find(c.command_marker) == std::string::npos)
+  auto record = read_pid_record(pid_file(config, c));
+  if (!record || !is_recorded_process(*record)) return std::nullopt;
+  if (process_command_line(record->pid, 1 << 20).find(c.command_marker) == std::string::npos)
     return std::nullopt;
-  return pid;
+  return record->pid;
 }
 
 std::string upper(std::string text) {
@@ -98,14 +100,32 @@ void bring_up(const stack_config& config, const std::vector<const component*>& g
   for (const auto& [c, pid] : waiting) wait_ready(config, *c, pid);
 }
 
+/// The state's folders. Logs and generated configuration may quote data and settings:
+/// owner only (0700). Data and run (pid files, PostgreSQL's socket folder) let the
+/// `postgres` user through to its own sub-folder but list nothing (0711).
+void make_state_folders(const stack_config& config) {
+  using fs::perms;
+  const perms owner_only = perms::owner_all;
+  const perms pass_through = perms::owner_all | perms::group_exec | perms::others_exec;
+  fs::create_directories(config.lib_dir());
+  for (const auto& [dir, mode] :
+       {std::pair{config.log_dir(), owner_only}, std::pair{config.conf_dir(), owner_only},
+        std::pair{config.data_dir(), pass_through}, std::pair{config.run_dir(), pass_through}}) {
+    fs::create_directories(dir);
+    fs::permissions(dir, mode, fs::perm_options::replace);
+  }
+  for (const auto& entry : fs::directory_iterator(config.log_dir())) {  // older logs too
+    if (entry.is_regular_file())
+      fs::permissions(entry.path(), perms::owner_read | perms::owner_write,
+                      fs::perm_options::replace);
+  }
+}
+
 }  // namespace
 
 int up(const stack_config& config) {
   auto began = clock::now();
-  for (const auto& dir : {config.lib_dir(), config.data_dir(), config.log_dir(), config.run_dir(),
-                          config.conf_dir()}) {
-    fs::create_directories(dir);
-  }
+  make_state_folders(config);
   fmt::print(stderr, "sluice up: state in {}\n", config.state_dir.string());
   fmt::print(stderr, "[1/5] checking prerequisites\n");
   ensure_prerequisites(config);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -24,21 +25,21 @@
 namespace sluice::stack {
 namespace {
 
-[[noreturn]] void exec_child(const spawn_request& request, bool new_session) {
+/// In the forked child: redirections, session, user, environment, then exec. `stdin_fd`
+/// (or /dev/null when there is a log file and no stdin_fd) becomes stdin.
+[[noreturn]] void exec_child(const spawn_request& request, bool new_session, int stdin_fd) {
   if (new_session) setsid();
   if (!request.log_file.empty()) {
-    int fd = ::open(request.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    // Logs may quote data and settings: only the stack's owner reads them.
+    int fd = ::open(request.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) {
+      fchmod(fd, 0600);  // also a log made by an older version
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
-      close(fd);
     }
-    int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) {
-      dup2(null_fd, STDIN_FILENO);
-      close(null_fd);
-    }
+    if (stdin_fd < 0) stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   }
+  if (stdin_fd >= 0) dup2(stdin_fd, STDIN_FILENO);
   if (!request.working_dir.empty() && chdir(request.working_dir.c_str()) != 0) _exit(126);
   if (!request.run_as_user.empty()) {
     passwd* pw = getpwnam(request.run_as_user.c_str());
@@ -57,15 +58,28 @@ namespace {
   _exit(127);
 }
 
-int fork_child(const spawn_request& request, bool new_session) {
+int fork_child(const spawn_request& request, bool new_session, int stdin_fd = -1) {
   if (request.argv.empty()) throw fatal_error("internal: spawn with an empty command");
   pid_t pid = fork();
   if (pid < 0) {
     throw fatal_error(
         fmt::format("cannot start {}: fork failed: {}", request.argv[0], std::strerror(errno)));
   }
-  if (pid == 0) exec_child(request, new_session);
+  if (pid == 0) exec_child(request, new_session, stdin_fd);
   return pid;
+}
+
+/// Writes all of `text` to `fd` (a pipe the child may close early: SIGPIPE is ignored).
+void write_all_to_pipe(int fd, const std::string& text) {
+  auto* previous = signal(SIGPIPE, SIG_IGN);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    auto n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  signal(SIGPIPE, previous);
 }
 
 }  // namespace
@@ -75,7 +89,20 @@ int spawn_detached(const spawn_request& request) {
 }
 
 int run_and_wait(const spawn_request& request) {
-  int pid = fork_child(request, false);
+  int pid = 0;
+  if (request.stdin_text.empty()) {
+    pid = fork_child(request, false);
+  } else {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+      throw fatal_error(
+          fmt::format("cannot start {}: pipe failed: {}", request.argv[0], std::strerror(errno)));
+    }
+    pid = fork_child(request, false, fds[0]);
+    ::close(fds[0]);
+    write_all_to_pipe(fds[1], request.stdin_text);
+    ::close(fds[1]);
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -105,16 +132,60 @@ bool child_exited(int pid) {
 }
 
 void write_pid_file(const std::filesystem::path& file, int pid) {
-  std::ofstream out(file, std::ios::trunc);
-  out << pid << '\n';
-  if (!out) throw fatal_error(fmt::format("cannot write pid file {}", file.string()));
+  auto start = process_start_ticks(pid);
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << pid;
+    if (start) out << ' ' << *start;
+    out << '\n';
+    if (!out) throw fatal_error(fmt::format("cannot write pid file {}", file.string()));
+  }
+  std::error_code ec;  // the file names a process to signal: only its owner may change it
+  std::filesystem::permissions(
+      file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write, ec);
+}
+
+std::optional<pid_record> read_pid_record(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  std::istringstream fields(line);
+  pid_record record;
+  if (!(fields >> record.pid) || record.pid <= 0) return std::nullopt;
+  unsigned long long ticks = 0;
+  if (fields >> ticks) record.start_ticks = ticks;
+  std::string extra;
+  if (fields >> extra) return std::nullopt;  // not a file we wrote
+  return record;
 }
 
 std::optional<int> read_pid_file(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  int pid = 0;
-  if (in >> pid && pid > 0) return pid;
+  auto record = read_pid_record(file);
+  if (!record) return std::nullopt;
+  return record->pid;
+}
+
+std::optional<unsigned long long> process_start_ticks(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string content;
+  std::getline(stat, content);
+  auto close_paren = content.rfind(')');  // the command name may hold spaces and parens
+  if (close_paren == std::string::npos || close_paren + 2 >= content.size()) return std::nullopt;
+  std::istringstream fields(content.substr(close_paren + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) {
+      char* end = nullptr;
+      unsigned long long ticks = std::strtoull(field.c_str(), &end, 10);
+      if (end != field.c_str() && *end == '\0') return ticks;
+    }
+  }
   return std::nullopt;
+}
+
+bool is_recorded_process(const pid_record& record) {
+  if (!process_alive(record.pid)) return false;
+  return !record.start_ticks || process_start_ticks(record.pid) == record.start_ticks;
 }
 
 bool stop_process(int pid, int signal, std::chrono::seconds grace) {
@@ -135,22 +206,13 @@ bool stop_process(int pid, int signal, std::chrono::seconds grace) {
 }
 
 long process_uptime_seconds(int pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string content;
-  std::getline(stat, content);
-  auto close_paren = content.rfind(')');
-  if (close_paren == std::string::npos) return 0;
-  std::istringstream fields(content.substr(close_paren + 2));
-  std::string field;
-  unsigned long long start_ticks = 0;
-  for (int i = 3; i <= 22 && fields >> field; ++i) {
-    if (i == 22) start_ticks = std::stoull(field);
-  }
+  auto start_ticks = process_start_ticks(pid);
+  if (!start_ticks) return 0;
   std::ifstream uptime_file("/proc/uptime");
   double system_uptime = 0;
   uptime_file >> system_uptime;
   long ticks = sysconf(_SC_CLK_TCK);
-  return static_cast<long>(system_uptime - static_cast<double>(start_ticks) / ticks);
+  return static_cast<long>(system_uptime - static_cast<double>(*start_ticks) / ticks);
 }
 
 long process_rss_kib(int pid) {

@@ -17,22 +17,38 @@ struct spawn_request {
   std::filesystem::path working_dir;   // empty: inherit
   std::vector<std::string> extra_env;  // "KEY=value"
   std::string run_as_user;             // empty: the current user
+  std::string stdin_text;  // run_and_wait only: the child's stdin (secrets never go on argv)
 };
 
 /// Starts the process in its own session and returns its pid. Throws fatal_error when
 /// the program cannot be started.
 int spawn_detached(const spawn_request& request);
 
-/// Runs a command to completion (output to the log file, or inherited when empty) and
-/// returns its exit code.
+/// Runs a command to completion (output to the log file, or inherited when empty; stdin
+/// from `stdin_text`) and returns its exit code.
 int run_and_wait(const spawn_request& request);
 
 bool process_alive(int pid);
 /// Reaps the child if it was ours and has exited (so a dead engine is noticed).
 bool child_exited(int pid);
 
+/// What a pid file holds: the pid and the process's start time (clock ticks after boot,
+/// /proc/PID/stat field 22). A pid is reused by any later process; pid and start time
+/// together name one process. Files written before the start time was kept have none.
+struct pid_record {
+  int pid = 0;
+  std::optional<unsigned long long> start_ticks;
+};
+
+/// Writes "PID START_TICKS" (mode 0600): the start time is read now, from /proc.
 void write_pid_file(const std::filesystem::path& file, int pid);
+std::optional<pid_record> read_pid_record(const std::filesystem::path& file);
 std::optional<int> read_pid_file(const std::filesystem::path& file);
+/// When the process started (clock ticks after boot), or nothing if it does not exist.
+std::optional<unsigned long long> process_start_ticks(int pid);
+/// True when the recorded process is alive and still the same one: its start time is the
+/// recorded one (a record without a start time cannot tell, and only checks liveness).
+bool is_recorded_process(const pid_record& record);
 
 /// Sends `signal`, waits up to `grace`, then SIGKILL. Returns true when it is gone.
 bool stop_process(int pid, int signal, std::chrono::seconds grace);

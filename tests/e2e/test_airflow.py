@@ -166,11 +166,18 @@ def api() -> AirflowApi:
 
 def airflow_environment() -> dict[str, str]:
     """The environment `sluice up` gave the scheduler (paths of the secret files, no secret)."""
-    pid = int((STACK / "run" / "airflow-scheduler.pid").read_text())
+    pid = int((STACK / "run" / "airflow-scheduler.pid").read_text().split()[0])
     raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     env = dict(item.decode().split("=", 1) for item in raw if b"=" in item)
     assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD" in env, "not the scheduler sluice up started"
     return env
+
+
+def superuser_env() -> dict[str, str]:
+    """The environment for psql/pg_dump as the postgres superuser over TCP: its generated
+    password (scram-sha-256) from the 0600 secret file, through PGPASSWORD, never argv."""
+    password = (STACK / "airflow" / "secrets" / "pg_superuser_password").read_text()
+    return {**os.environ, "PGPASSWORD": password}
 
 
 def airflow_sql(query: str) -> str:
@@ -178,7 +185,7 @@ def airflow_sql(query: str) -> str:
     result = subprocess.run(
         [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", PG_PORT, "-U", "postgres", "-d",
          "airflow", "-X", "-tA", "-c", query],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True, text=True, timeout=60, check=False, env=superuser_env(),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
@@ -381,7 +388,7 @@ def test_canary_password_appears_in_no_log_xcom_or_rendered_field(
     assert int(rendered) >= 4
     dump = subprocess.run(
         [str(PG_BIN / "pg_dump"), "-h", "127.0.0.1", "-p", PG_PORT, "-U", "postgres", "airflow"],
-        capture_output=True, timeout=120, check=True,
+        capture_output=True, timeout=120, check=True, env=superuser_env(),
     ).stdout  # fmt: skip
     assert run_id.encode() in dump
     assert canary.encode() not in dump, "the canary is in the Airflow database"

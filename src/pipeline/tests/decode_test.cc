@@ -4,6 +4,7 @@
 
 #include <avro.h>
 
+#include <chrono>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -172,6 +173,24 @@ TEST(Decode, ArrayBlockCountOfInt64MinIsADecodeFailureNotAnOverflow) {
   ASSERT_TRUE(d.failure.has_value());
   EXPECT_EQ(d.failure->rule, "decode.avro");
   EXPECT_NE(d.failure->reason.find("out of range"), std::string::npos) << d.failure->reason;
+}
+
+// Blocks of zero-byte items cost no input: 4,000 blocks of 1,000 nulls in 8 KB would be
+// 4 * 10^6 items (a 1 MB value, ~10^10); the reader stops at its item budget at once.
+TEST(Decode, ArraysOfZeroByteItemsPastTheItemBudgetAreADecodeFailureInMilliseconds) {
+  const std::string schema = R"({"type":"record","name":"User","namespace":"sluice.v1",
+    "fields":[{"name":"tags","type":{"type":"array","items":"null"}}]})";
+  value_decoder decoder([&](int) { return schema_answer{schema, false, ""}; }, 1 << 20);
+  std::string value("\0\0\0\0\x07", 5);
+  for (int block = 0; block < 4000; ++block) value += "\xd0\x0f";  // count 1000 (zigzag)
+  value += std::string(2000, '\0');  // bytes enough that each block passes the length check
+  auto started = std::chrono::steady_clock::now();
+  auto d = decoder.decode(value);
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(d.failure.has_value());
+  EXPECT_EQ(d.failure->rule, "decode.avro");
+  EXPECT_NE(d.failure->reason.find("array or map items"), std::string::npos) << d.failure->reason;
+  EXPECT_LT(took, std::chrono::milliseconds(500));
 }
 
 TEST(AvroEncode, BytesEqualAvroCsEncodingAndDecodeBack) {

@@ -56,6 +56,32 @@ TEST(StackProcess, PidFileRoundTripsAndGarbageIsIgnored) {
   EXPECT_EQ(read_pid_file(file), 4242);
   std::ofstream(file) << "garbage";
   EXPECT_FALSE(read_pid_file(file).has_value());
+  std::ofstream(file) << "4242 17 trailing";
+  EXPECT_FALSE(read_pid_file(file).has_value());
+  std::ofstream(file) << "4242\n";  // written before start times were kept
+  auto legacy = read_pid_record(file);
+  ASSERT_TRUE(legacy.has_value());
+  EXPECT_EQ(legacy->pid, 4242);
+  EXPECT_FALSE(legacy->start_ticks.has_value());
+}
+
+TEST(StackProcess, PidFileOfALiveProcessRecordsItsStartTimeAndIsOwnerOnly) {
+  auto file = std::filesystem::temp_directory_path() / "sluice-pid-self";
+  write_pid_file(file, getpid());
+  auto record = read_pid_record(file);
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->start_ticks, process_start_ticks(getpid()));
+  EXPECT_TRUE(is_recorded_process(*record));
+  auto perms = std::filesystem::status(file).permissions();
+  EXPECT_EQ(perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all),
+            std::filesystem::perms::none);
+  std::filesystem::remove(file);
+}
+
+TEST(StackProcess, ARecordWhosePidWasReusedByALaterProcessIsNotThatProcess) {
+  pid_record reused{getpid(), *process_start_ticks(getpid()) + 1};
+  EXPECT_FALSE(is_recorded_process(reused));
+  EXPECT_FALSE(is_recorded_process(pid_record{getpid(), 0}));
 }
 
 }  // namespace

@@ -125,6 +125,23 @@ def test_file_statements_reach_cassandra_as_written(keyspace: str, driver: Sessi
     assert stored[2].name == "O'Brien" and stored[2].born is None
 
 
+def test_control_characters_in_stored_text_print_escaped_in_table_output(
+    sluice_bin: Path, keyspace: str, driver: Session
+) -> None:
+    # Stored data that would recolour the terminal, forge a row, or reverse the text shown.
+    hostile = "Eve\x1b[31mRED\nforged  line\rback\u202egnp.exe\x85"
+    driver.execute(f"INSERT INTO {keyspace}.people (id, name) VALUES (40, %s)", [hostile])
+    run = cql(sluice_bin, "-e", f"SELECT id, name FROM {keyspace}.people WHERE id = 40")
+    assert run.returncode == 0, run.stderr
+    for raw in ("\x1b", "\r", "\u202e", "\x85"):
+        assert raw not in run.stdout, repr(run.stdout)
+    header, rows = table_rows(run.stdout)  # one row: the newline did not forge another
+    assert header == ["id", "name"]
+    assert rows == [["40", "Eve\\x1b[31mRED\\nforged  line\\rback\\u{202e}gnp.exe\\u{0085}"]], repr(
+        run.stdout
+    )
+
+
 def test_json_output_is_one_object_per_row_with_each_cell_as_text(
     sluice_bin: Path, keyspace: str
 ) -> None:

@@ -22,12 +22,19 @@ def test_every_image_is_pinned_to_a_version(repo: Path) -> None:
 def test_published_ports_match_the_launcher_defaults(repo: Path) -> None:
     services = load(repo)["services"]
     published = {name: s.get("ports", []) for name, s in services.items()}
-    assert "9092:9092" in published["kafka"]
-    assert "9042:9042" in published["cassandra"]
-    assert "5433:5432" in published["postgres"]
-    assert "8081:8081" in published["registry"]
-    assert "8080:8080" in published["api"]
-    assert "9000:9000" in published["ui"]
+    assert "127.0.0.1:9092:9092" in published["kafka"]
+    assert "127.0.0.1:9042:9042" in published["cassandra"]
+    assert "127.0.0.1:5433:5432" in published["postgres"]
+    assert "127.0.0.1:8081:8081" in published["registry"]
+    assert "127.0.0.1:8080:8080" in published["api"]
+    assert "127.0.0.1:9000:9000" in published["ui"]
+
+
+def test_every_published_port_is_on_loopback_only(repo: Path) -> None:
+    # A bare "9042:9042" publishes on every interface of the Docker host.
+    for name, service in load(repo)["services"].items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
 
 
 def test_the_console_binds_beyond_loopback_only_with_a_token_from_a_mounted_file(
@@ -55,7 +62,7 @@ def test_spark_services_run_the_pinned_spark_and_the_job_against_the_master(repo
     command = services["spark"]["command"]
     assert command[command.index("--master") + 1] == "spark://spark-master:7077"
     assert "spark://spark-master:7077" in services["spark-worker"]["command"]
-    assert "9472:9472" in services["spark"]["ports"]
+    assert "127.0.0.1:9472:9472" in services["spark"]["ports"]
     dockerfile = (repo / "spark" / "Dockerfile").read_text()
     # The same pyspark as the lock, and the image's Spark the same version.
     assert "pyspark==3.5.7" in (repo / "spark" / "requirements.lock").read_text()
@@ -81,7 +88,7 @@ def test_airflow_services_run_the_pinned_airflow_with_secrets_from_files_only(re
         assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD"].startswith("cat /run/secrets/")
         assert not any("PASSWORD" in k and not k.endswith("_FILE") for k in env), name
         assert env["AIRFLOW__CORE__PARALLELISM"] == "2"
-    assert "8082:8082" in services["airflow-api"]["ports"]
+    assert "127.0.0.1:8082:8082" in services["airflow-api"]["ports"]
     assert "POSTGRES_PASSWORD" not in services["postgres"]["environment"]
     # The version the stack installs from the lock is the image's.
     assert "apache-airflow==3.3.2" in (repo / "airflow" / "requirements.lock").read_text()

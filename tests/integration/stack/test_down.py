@@ -55,6 +55,39 @@ def test_down_stops_a_component_by_pid_file_but_never_a_stranger_holding_a_reuse
                 p.wait(10)
 
 
+def start_ticks(pid: int) -> int:
+    """When the process started, in clock ticks after boot (/proc/PID/stat field 22)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[19])
+
+
+def test_down_never_stops_a_process_that_reused_the_pid_even_with_the_components_words(
+    sluice_bin: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    (state / "run").mkdir(parents=True)
+    # Its command line holds the word `down` looks for: only the start time tells it apart.
+    impostor = sleeper("org.apache.cassandra.service.CassandraDaemon")
+    ours = sleeper("kafka.Kafka")
+    try:
+        recorded = start_ticks(impostor.pid) - 100  # the component that had the pid before
+        (state / "run" / "cassandra.pid").write_text(f"{impostor.pid} {recorded}\n")
+        (state / "run" / "kafka.pid").write_text(f"{ours.pid} {start_ticks(ours.pid)}\n")
+        result = down(sluice_bin, state)
+        assert result.returncode == 0, result.stderr
+        assert ours.wait(30) is not None, "the recorded process was stopped"
+        assert f"stopping kafka (pid {ours.pid})" in result.stderr
+        time.sleep(0.5)
+        assert impostor.poll() is None, "a later process with the same pid lives on"
+        assert f"pid {impostor.pid}" not in result.stderr
+        assert not (state / "run" / "cassandra.pid").exists(), "the stale pid file is gone"
+    finally:
+        for p in (impostor, ours):
+            if p.poll() is None:
+                p.kill()
+                p.wait(10)
+
+
 def test_down_purge_wipes_data_and_generated_config_but_keeps_logs_and_downloads(
     sluice_bin: Path, tmp_path: Path
 ) -> None:
