@@ -29,63 +29,66 @@ def sleeper(*argv_tail: str) -> subprocess.Popen[bytes]:
     )
 
 
-def test_down_stops_a_component_by_pid_file_but_never_a_stranger_holding_a_reused_pid(
-    sluice_bin: Path, tmp_path: Path
-) -> None:
-    state = tmp_path / "state"
-    (state / "run").mkdir(parents=True)
-    stranger = sleeper()  # its command line is not Kafka's: the pid was reused
-    ours = sleeper("org.apache.cassandra.service.CassandraDaemon")
-    try:
-        (state / "run" / "kafka.pid").write_text(f"{stranger.pid}\n")
-        (state / "run" / "cassandra.pid").write_text(f"{ours.pid}\n")
-        result = down(sluice_bin, state)
-        assert result.returncode == 0, result.stderr
-        assert ours.wait(30) is not None, "the component's process was stopped"
-        assert f"stopping cassandra (pid {ours.pid})" in result.stderr
-        time.sleep(0.5)
-        assert stranger.poll() is None, "a process that is not the component lives on"
-        assert f"pid {stranger.pid}" not in result.stderr
-        assert not (state / "run" / "kafka.pid").exists(), "the stale pid file is gone"
-        assert not (state / "run" / "cassandra.pid").exists()
-    finally:
-        for p in (stranger, ours):
-            if p.poll() is None:
-                p.kill()
-                p.wait(10)
-
-
 def start_ticks(pid: int) -> int:
     """When the process started, in clock ticks after boot (/proc/PID/stat field 22)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     return int(stat[stat.rindex(")") + 2 :].split()[19])
 
 
-def test_down_never_stops_a_process_that_reused_the_pid_even_with_the_components_words(
-    sluice_bin: Path, tmp_path: Path
+def assert_down_stops_only_ours(
+    sluice_bin: Path,
+    state: Path,
+    ours: tuple[str, subprocess.Popen[bytes], str],
+    stranger: tuple[str, subprocess.Popen[bytes], str],
 ) -> None:
-    state = tmp_path / "state"
+    """Writes each (component, process, pid file text) pid file, runs `down`, and checks
+    that it stopped our process, left the stranger alone and removed both pid files."""
     (state / "run").mkdir(parents=True)
-    # Its command line holds the word `down` looks for: only the start time tells it apart.
-    impostor = sleeper("org.apache.cassandra.service.CassandraDaemon")
-    ours = sleeper("kafka.Kafka")
     try:
-        recorded = start_ticks(impostor.pid) - 100  # the component that had the pid before
-        (state / "run" / "cassandra.pid").write_text(f"{impostor.pid} {recorded}\n")
-        (state / "run" / "kafka.pid").write_text(f"{ours.pid} {start_ticks(ours.pid)}\n")
+        for name, _, text in (ours, stranger):
+            (state / "run" / f"{name}.pid").write_text(text)
         result = down(sluice_bin, state)
         assert result.returncode == 0, result.stderr
-        assert ours.wait(30) is not None, "the recorded process was stopped"
-        assert f"stopping kafka (pid {ours.pid})" in result.stderr
+        assert ours[1].wait(30) is not None, "the component's process was stopped"
+        assert f"stopping {ours[0]} (pid {ours[1].pid})" in result.stderr
         time.sleep(0.5)
-        assert impostor.poll() is None, "a later process with the same pid lives on"
-        assert f"pid {impostor.pid}" not in result.stderr
-        assert not (state / "run" / "cassandra.pid").exists(), "the stale pid file is gone"
+        assert stranger[1].poll() is None, "a process that is not the component lives on"
+        assert f"pid {stranger[1].pid}" not in result.stderr
+        assert not (state / "run" / f"{stranger[0]}.pid").exists(), "the stale pid file is gone"
+        assert not (state / "run" / f"{ours[0]}.pid").exists()
     finally:
-        for p in (impostor, ours):
+        for _, p, _ in (ours, stranger):
             if p.poll() is None:
                 p.kill()
                 p.wait(10)
+
+
+def test_down_stops_a_component_by_pid_file_but_never_a_stranger_holding_a_reused_pid(
+    sluice_bin: Path, tmp_path: Path
+) -> None:
+    stranger = sleeper()  # its command line is not Kafka's: the pid was reused
+    ours = sleeper("org.apache.cassandra.service.CassandraDaemon")
+    assert_down_stops_only_ours(
+        sluice_bin,
+        tmp_path / "state",
+        ("cassandra", ours, f"{ours.pid}\n"),  # a pid file written before start times
+        ("kafka", stranger, f"{stranger.pid}\n"),
+    )
+
+
+def test_down_never_stops_a_process_that_reused_the_pid_even_with_the_components_words(
+    sluice_bin: Path, tmp_path: Path
+) -> None:
+    # Its command line holds the word `down` looks for: only the start time tells it apart.
+    impostor = sleeper("org.apache.cassandra.service.CassandraDaemon")
+    ours = sleeper("kafka.Kafka")
+    recorded = start_ticks(impostor.pid) - 100  # the component that had the pid before
+    assert_down_stops_only_ours(
+        sluice_bin,
+        tmp_path / "state",
+        ("kafka", ours, f"{ours.pid} {start_ticks(ours.pid)}\n"),
+        ("cassandra", impostor, f"{impostor.pid} {recorded}\n"),
+    )
 
 
 def test_down_purge_wipes_data_and_generated_config_but_keeps_logs_and_downloads(
