@@ -16,6 +16,7 @@
 #include "cli/verb.h"
 #include "kafka/config.h"
 #include "registry/server.h"
+#include "web/http_text.h"
 #include "web/server.h"
 
 namespace sluice::cli {
@@ -74,7 +75,8 @@ int run(const registry_options& o) {
       metrics
           ->get_counter("sluice_registry_requests_total",
                         "Registry API requests by method and status",
-                        {{"method", req.method}, {"status", std::to_string(answer.status)}})
+                        {{"method", std::string(web::method_label(req.method))},
+                         {"status", std::to_string(answer.status)}})
           .inc();
     }
     web::response out;

@@ -1,20 +1,24 @@
-// Boost.Beast implementation of the shared HTTP server: one acceptor, one session per
-// connection reading requests in a keep-alive loop, handlers run on the I/O threads.
+// Boost.Beast sockets of the shared HTTP server: the acceptor (a cap on open connections,
+// a back-off when accept fails for lack of file descriptors) and one session per
+// connection reading requests in a keep-alive loop. What a request means is decided by
+// request_handler (handling.h), which the handlers run through on the I/O threads.
 #include "web/server.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include <cctype>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "web/handling.h"
 
 namespace sluice::web {
 namespace asio = boost::asio;
@@ -22,123 +26,120 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-const std::string* request::param(std::string_view name) const {
-  for (const auto& [k, v] : query) {
-    if (k == name) return &v;
-  }
-  return nullptr;
+namespace {
+
+/// How long the acceptor waits before trying again after a failure such as EMFILE.
+constexpr std::chrono::milliseconds accept_retry_delay{100};
+
+/// True for the OS error `value` (compared as a number: an errc comparison builds an
+/// error_condition, which UBSan's vptr check rejects in Boost 1.74).
+bool is_errno(const beast::error_code& ec, int value) {
+  return ec.category() == boost::system::system_category() && ec.value() == value;
 }
 
-std::string request::header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return v;
-    }
-  }
-  return {};
+/// Accept failures that belong to one connection: the next accept does not repeat them.
+bool transient_accept_error(const beast::error_code& ec) {
+  return ec == asio::error::connection_aborted || ec == asio::error::connection_reset ||
+         ec == asio::error::would_block || ec == asio::error::try_again ||
+         ec == asio::error::interrupted || is_errno(ec, EPROTO);
 }
 
-response json_error(int status, std::string_view message, std::string_view parameter) {
-  nlohmann::json body = {{"error", message}};
-  if (!parameter.empty()) body["parameter"] = parameter;
-  return {status, "application/json", body.dump(), {}};
+bool out_of_descriptors(const beast::error_code& ec) {
+  return ec == asio::error::no_descriptors || is_errno(ec, ENFILE);
 }
 
-std::string percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2])));
-      i += 2;
-    } else if (text[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
+/// The bytes of the 503 sent to a connection over options.max_connections.
+std::string over_capacity_answer(const server_options& options) {
+  http::response<http::string_body> msg{http::status::service_unavailable, 11};
+  msg.set(http::field::server, options.service_name);
+  msg.set(http::field::content_type, "application/json");
+  msg.set(http::field::retry_after, "1");
+  msg.body() = json_error(503, fmt::format("too many open connections (max_connections {}); "
+                                           "retry shortly",
+                                           options.max_connections))
+                   .body;
+  msg.keep_alive(false);
+  msg.prepare_payload();
+  std::ostringstream out;
+  out << msg;
+  return out.str();
 }
 
-std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query) {
-  std::vector<std::pair<std::string, std::string>> out;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto part = query.substr(0, amp);
-    if (!part.empty()) {
-      auto eq = part.find('=');
-      out.emplace_back(percent_decode(part.substr(0, eq)),
-                       eq == std::string_view::npos ? "" : percent_decode(part.substr(eq + 1)));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return out;
-}
-
-void router::add(std::string method, std::string path, handler h) {
-  routes_.push_back({std::move(method), std::move(path), false, std::move(h)});
-}
-
-void router::add_prefix(std::string method, std::string prefix, handler h) {
-  routes_.push_back({std::move(method), std::move(prefix), true, std::move(h)});
-}
-
-response router::dispatch(const request& r) const {
-  const route* best = nullptr;
-  bool path_known = false;
-  for (const auto& rt : routes_) {
-    bool matches = rt.prefix ? r.path.compare(0, rt.path.size(), rt.path) == 0 : r.path == rt.path;
-    if (!matches) continue;
-    path_known = true;
-    if (rt.method != "*" && rt.method != r.method) continue;
-    if (!best || (!rt.prefix && best->prefix) ||
-        (rt.prefix && best->prefix && rt.path.size() > best->path.size())) {
-      best = &rt;
-    }
-  }
-  if (best) return best->h(r);
-  if (path_known)
-    return json_error(405, fmt::format("method {} not allowed on {}", r.method, r.path));
-  return json_error(404, fmt::format("no such path: {}", r.path));
-}
+}  // namespace
 
 struct server::impl {
-  server_options options;
-  router routes;
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
-  std::vector<std::thread> threads;
-  metrics_registry metrics;
-  std::function<std::string()> health_fields;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  bool running = false;
+  impl(server_options options, router routes);
 
-  response handle(const request& r);
+  // Declared before io: sessions that io destroys still count themselves out here.
+  request_handler handler;
+  std::atomic<std::size_t> open_connections{0};
+  gauge& open_gauge;
+  counter& rejected;
+  counter& accept_failures;
+  std::shared_ptr<spdlog::logger> log = log::get("web");
+  const std::string over_capacity;
+
+  asio::io_context io;
+  asio::strand<asio::io_context::executor_type> accept_strand = asio::make_strand(io);
+  tcp::acceptor acceptor{accept_strand};
+  asio::steady_timer retry_timer{accept_strand};
+  std::vector<std::thread> threads;
+  bool running = false;
+  // Only touched on accept_strand: one warning per episode, not per connection or retry.
+  std::uint64_t failed_accepts = 0;
+  bool at_capacity = false;
+
   void accept();
+  void on_accept_error(const beast::error_code& ec);
+  void admit(tcp::socket socket);
+  void reject(tcp::socket& socket);
+  int bound_port() const;
 };
+
+server::impl::impl(server_options options, router routes)
+    : handler(std::move(options), std::move(routes)),
+      open_gauge(handler.metrics().get_gauge("http_connections_open", "Open HTTP connections")),
+      rejected(handler.metrics().get_counter(
+          "http_connections_rejected_total",
+          "Connections answered 503 and closed because max_connections were open")),
+      accept_failures(handler.metrics().get_counter(
+          "http_accept_failures_total",
+          "Failed accepts retried after a pause (file descriptors or memory ran out)")),
+      over_capacity(over_capacity_answer(handler.options())) {}
 
 namespace {
 
+/// One open connection, counted in impl::open_connections for the session's lifetime.
+class connection_slot {
+ public:
+  explicit connection_slot(server::impl& owner) : owner_(owner) {
+    owner_.open_connections.fetch_add(1);
+    owner_.open_gauge.add(1);
+  }
+  ~connection_slot() {
+    owner_.open_connections.fetch_sub(1);
+    owner_.open_gauge.add(-1);
+  }
+  connection_slot(const connection_slot&) = delete;
+  connection_slot& operator=(const connection_slot&) = delete;
+
+ private:
+  server::impl& owner_;
+};
+
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket socket, server::impl& owner) : stream_(std::move(socket)), owner_(owner) {}
+  session(tcp::socket socket, server::impl& owner)
+      : stream_(std::move(socket)), owner_(owner), slot_(owner) {}
   void run() { read(); }
 
  private:
+  const server_options& options() const { return owner_.handler.options(); }
+
   void read() {
     parser_.emplace();
-    parser_->body_limit(owner_.options.max_body_bytes);
-    parser_->header_limit(static_cast<std::uint32_t>(owner_.options.max_header_bytes));
+    parser_->body_limit(options().max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(options().max_header_bytes));
     stream_.expires_after(std::chrono::seconds(60));
     http::async_read(
         stream_, buffer_, *parser_,
@@ -146,46 +147,20 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
-      return close();
+    if (ec) {
+      auto failure = read_failure_response(ec);
+      if (!failure) return close();
+      return send(std::move(*failure), false);
     }
-    if (ec == http::error::body_limit) return send_error(413, "request body too large", false);
-    if (ec == http::error::header_limit) {
-      return send_error(431, "request line or headers too large", false);
-    }
-    if (ec) return send_error(400, fmt::format("malformed HTTP request: {}", ec.message()), false);
-    auto& msg = parser_->get();
-    request r;
-    r.method = std::string(msg.method_string());
-    r.target = std::string(msg.target());
-    bool keep_alive = msg.keep_alive();
-    if (r.target.size() > owner_.options.max_target_bytes) {
-      return send(
-          json_error(414, fmt::format("URL longer than {} bytes", owner_.options.max_target_bytes),
-                     "query"),
-          keep_alive);
-    }
-    auto question = r.target.find('?');
-    r.path = percent_decode(std::string_view(r.target).substr(0, question));
-    if (question != std::string::npos)
-      r.query = parse_query(std::string_view(r.target).substr(question + 1));
-    for (const auto& field : msg) {
-      r.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    r.body = std::move(msg.body());
-    send(owner_.handle(r), keep_alive);
-  }
-
-  void send_error(int status, std::string message, bool keep_alive) {
-    send(json_error(status, message), keep_alive);
+    bool keep_alive = parser_->get().keep_alive();
+    send(owner_.handler.answer(parser_->get()), keep_alive);
   }
 
   void send(response res, bool keep_alive) {
     auto msg = std::make_shared<http::response<http::string_body>>();
     msg->result(static_cast<unsigned>(res.status));
     msg->version(11);
-    msg->set(http::field::server, owner_.options.service_name);
+    msg->set(http::field::server, options().service_name);
     msg->set(http::field::content_type, res.content_type);
     for (const auto& [k, v] : res.headers) msg->set(k, v);
     msg->body() = std::move(res.body);
@@ -208,60 +183,86 @@ class session : public std::enable_shared_from_this<session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   server::impl& owner_;
+  connection_slot slot_;
 };
 
 }  // namespace
 
-response server::impl::handle(const request& r) {
-  auto begin = std::chrono::steady_clock::now();
-  response res;
-  if (r.path == "/health") {
-    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(begin - started).count();
-    std::string extra = health_fields ? health_fields() : "";
-    res.body = fmt::format(R"({{"status":"ok","service":"{}","uptime_seconds":{}{}{}}})",
-                           options.service_name, uptime, extra.empty() ? "" : ",", extra);
-  } else if (r.path == "/metrics") {
-    res.content_type = "text/plain; version=0.0.4";
-    res.body = metrics.render();
-  } else {
-    try {
-      res = routes.dispatch(r);
-    } catch (const std::exception& e) {
-      log::get("web")->error("{} {} failed: {}", r.method, r.path, e.what());
-      res = json_error(500, fmt::format("internal error: {}", e.what()));
-    }
-  }
-  metrics
-      .get_counter("http_requests_total", "HTTP requests by status",
-                   {{"status", std::to_string(res.status)}})
-      .inc();
-  metrics.get_histogram("http_request_duration_seconds", "HTTP request handling time")
-      .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count());
-  return res;
+int server::impl::bound_port() const {
+  beast::error_code ec;
+  return acceptor.local_endpoint(ec).port();
 }
 
 void server::impl::accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) std::make_shared<session>(std::move(socket), *this)->run();
+    if (ec) return on_accept_error(ec);
+    if (failed_accepts > 0) {
+      log->info("port {}: accepting connections again after {} failed attempt(s)", bound_port(),
+                failed_accepts);
+      failed_accepts = 0;
+    }
+    admit(std::move(socket));
     accept();
   });
 }
 
-server::server(server_options options, router routes) : impl_(std::make_unique<impl>()) {
-  impl_->options = std::move(options);
-  impl_->routes = std::move(routes);
+void server::impl::on_accept_error(const beast::error_code& ec) {
+  if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;  // stopping
+  if (transient_accept_error(ec)) return accept();
+  accept_failures.inc();
+  if (failed_accepts++ == 0) {
+    log->warn("port {}: cannot accept connections: {}{}; retrying every {} ms", bound_port(),
+              ec.message(),
+              out_of_descriptors(ec)
+                  ? " (out of file descriptors: raise `ulimit -n` or lower max_connections)"
+                  : "",
+              accept_retry_delay.count());
+  }
+  retry_timer.expires_after(accept_retry_delay);
+  retry_timer.async_wait([this](beast::error_code wait_ec) {
+    if (!wait_ec) accept();
+  });
+}
+
+void server::impl::admit(tcp::socket socket) {
+  const std::size_t cap = handler.options().max_connections;
+  if (cap > 0 && open_connections.load() >= cap) return reject(socket);
+  if (at_capacity) {
+    log->info("port {}: below max_connections ({}) again", bound_port(), cap);
+    at_capacity = false;
+  }
+  std::make_shared<session>(std::move(socket), *this)->run();
+}
+
+void server::impl::reject(tcp::socket& socket) {
+  rejected.inc();
+  if (!at_capacity) {
+    log->warn("port {}: {} connections open (max_connections): answering 503 to new ones",
+              bound_port(), handler.options().max_connections);
+    at_capacity = true;
+  }
+  // Best effort: a fresh socket's send buffer takes the short answer without blocking.
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(over_capacity), ignored);
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.close(ignored);
+}
+
+server::server(server_options options, router routes)
+    : impl_(std::make_unique<impl>(std::move(options), std::move(routes))) {
+  const auto& opts = impl_->handler.options();
   beast::error_code ec;
-  auto address = asio::ip::make_address(impl_->options.host, ec);
-  if (ec) throw fatal_error(fmt::format("--host: '{}' is not an IP address", impl_->options.host));
-  tcp::endpoint endpoint(address, static_cast<unsigned short>(impl_->options.port));
+  auto address = asio::ip::make_address(opts.host, ec);
+  if (ec) throw fatal_error(fmt::format("--host: '{}' is not an IP address", opts.host));
+  tcp::endpoint endpoint(address, static_cast<unsigned short>(opts.port));
   impl_->acceptor.open(endpoint.protocol());
   impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
   impl_->acceptor.bind(endpoint, ec);
   if (ec) {
     throw fatal_error(fmt::format(
         "cannot listen on {}:{}: {} (is another process using port {}? stop it or pass --port)",
-        impl_->options.host, impl_->options.port, ec.message(), impl_->options.port));
+        opts.host, opts.port, ec.message(), opts.port));
   }
   impl_->acceptor.listen(asio::socket_base::max_listen_connections);
 }
@@ -274,20 +275,20 @@ int server::port() const {
   return impl_->acceptor.local_endpoint().port();
 }
 metrics_registry& server::metrics() {
-  return impl_->metrics;
+  return impl_->handler.metrics();
 }
 router& server::routes() {
-  return impl_->routes;
+  return impl_->handler.routes();
 }
 void server::set_health(std::function<std::string()> fields) {
-  impl_->health_fields = std::move(fields);
+  impl_->handler.set_health(std::move(fields));
 }
 
 void server::start() {
   if (impl_->running) return;
   impl_->running = true;
-  impl_->accept();
-  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
+  asio::post(impl_->accept_strand, [this] { impl_->accept(); });
+  for (int i = 0; i < std::max(1, impl_->handler.options().threads); ++i) {
     impl_->threads.emplace_back([this] { impl_->io.run(); });
   }
 }
@@ -295,9 +296,10 @@ void server::start() {
 void server::stop() {
   if (!impl_ || !impl_->running) return;
   impl_->running = false;
-  asio::post(impl_->io, [this] {
+  asio::post(impl_->accept_strand, [this] {
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
+    impl_->retry_timer.cancel();
   });
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();

@@ -1,7 +1,9 @@
 // The HTTP server shared by every sluice service (the randomuser API, the schema
 // registry, the processor's and producer's /metrics, the console): HTTP/1.1 with
 // keep-alive on Boost.Beast, a small router, request limits that answer 413/414/431
-// instead of failing, and built-in /health and /metrics.
+// instead of failing, a 400 for paths and queries that are not UTF-8, a cap on open
+// connections, an accept loop that backs off when file descriptors run out, and
+// built-in /health and /metrics.
 #pragma once
 
 #include <functional>
@@ -71,6 +73,9 @@ struct server_options {
   std::size_t max_target_bytes = 8192;   // longer URL: 414
   std::size_t max_header_bytes = 65536;  // larger request head: 431
   std::string service_name = "sluice";
+  // Open connections at most (0: no cap); one more is answered 503 and closed at once,
+  // counted in http_connections_rejected_total.
+  std::size_t max_connections = 1024;
 };
 
 class server {

@@ -3,7 +3,10 @@
 
 #include <curl/curl.h>
 
+#include <nlohmann/json.hpp>
+
 #include "web/server.h"
+#include "web/tests/raw_client.h"
 
 namespace sluice::web {
 namespace {
@@ -88,6 +91,19 @@ TEST_F(ServerTest, OversizedBodyIs413AndServerKeepsServing) {
 TEST_F(ServerTest, HugeQueryStringIsRejectedWith4xxAndServerKeepsServing) {
   EXPECT_EQ(fetch(base_ + "/echo?name=" + std::string(20000, 'a')).status, 414);
   EXPECT_EQ(fetch(base_ + "/echo?name=" + std::string(200000, 'a')).status, 431);
+  EXPECT_EQ(fetch(base_ + "/echo?name=ok").body, "ok");
+}
+
+TEST_F(ServerTest, NonUtf8PathIs400WithJsonErrorNotA500) {
+  for (const char* path : {"/%FF", "/nope%C3", "/api/%ED%A0%80"}) {
+    auto r = fetch(base_ + path);
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+    EXPECT_NE(nlohmann::json::parse(r.body)["error"].get<std::string>().find("UTF-8"),
+              std::string::npos);
+  }
+  auto raw = testing::exchange(server_->port(),
+                               "GET /nope\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(raw.rfind("HTTP/1.1 400", 0), 0u) << raw;
   EXPECT_EQ(fetch(base_ + "/echo?name=ok").body, "ok");
 }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import struct
 import subprocess
 import time
@@ -408,3 +409,23 @@ def test_compatibility_check_against_a_new_subject_is_compatible(registry_url: s
     subject = unique_subject("compatnew")
     assert client.test_compatibility(subject, record_schema(NAME)) is True
     assert subject not in fresh_client(registry_url).get_subjects(deleted=True)
+
+
+def test_invented_http_methods_fold_into_one_metrics_series_and_are_refused(
+    registry_url: str,
+) -> None:
+    # Each invented method would otherwise add a permanent series to /metrics.
+    host, port = registry_url.removeprefix("http://").split(":")
+    for n in range(40):
+        with socket.create_connection((host, int(port)), timeout=5) as conn:
+            conn.sendall(f"BREW{n} /subjects HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert conn.recv(200).startswith(b"HTTP/1.1 4"), "an invented method is a 4xx"
+    with urllib.request.urlopen(f"{registry_url}/metrics", timeout=5) as answer:
+        metrics = answer.read().decode()
+    methods = {
+        line.split('method="', 1)[1].split('"', 1)[0]
+        for line in metrics.splitlines()
+        if line.startswith("sluice_registry_requests_total{")
+    }
+    assert not any(m.startswith("BREW") for m in methods), methods
+    assert "other" in methods, methods
