@@ -19,8 +19,8 @@ std::string read_password(const std::string& file, const std::string& file_flag,
   if (!file.empty()) return read_secret_file(file, file_flag);
   const char* value = std::getenv(env.c_str());
   if (value == nullptr || *value == '\0') {
-    throw fatal_error(fmt::format("{} {}: set the password in ${} ({}) or give {}", user_flag,
-                                  user, env, env_flag, file_flag));
+    throw fatal_error(fmt::format("{} {}: set the password in ${} ({}) or give {}", user_flag, user,
+                                  env, env_flag, file_flag));
   }
   return value;
 }
@@ -41,9 +41,9 @@ bool is_secret_kafka_property(const std::string& name) {
   std::string lower = name;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower.find("password") != std::string::npos ||
-         lower.find("secret") != std::string::npos || lower == "ssl.key.pem" ||
-         lower == "sasl.oauthbearer.config" || lower == "ssl.keystore.location.password";
+  return lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos ||
+         lower == "ssl.key.pem" || lower == "sasl.oauthbearer.config" ||
+         lower == "ssl.keystore.location.password";
 }
 
 void add_kafka_flags(CLI::App* cmd, kafka::client_settings& settings, kafka_flags& flags) {
@@ -72,11 +72,11 @@ void apply_kafka_flags(const kafka_flags& flags, kafka::client_settings& setting
     auto p = kafka::parse_property(text);
     if (!p) throw fatal_error(fmt::format("-X: {}", p.err().message));
     if (is_secret_kafka_property(p->name)) {
-      throw fatal_error(fmt::format(
-          "-X {}: a secret on the command line is visible to every local user (ps, "
-          "/proc/PID/cmdline); give the SASL password with --kafka-password-file or "
-          "--kafka-password-env, other secrets in librdkafka's own files",
-          p->name));
+      throw fatal_error(
+          fmt::format("-X {}: a secret on the command line is visible to every local user (ps, "
+                      "/proc/PID/cmdline); give the SASL password with --kafka-password-file or "
+                      "--kafka-password-env, other secrets in librdkafka's own files",
+                      p->name));
     }
     settings.extra.push_back(*p);
   }
@@ -123,9 +123,8 @@ void apply_registry_flags(const registry_flags& flags, std::string& url) {
     }
     return;
   }
-  auto password =
-      read_password(flags.password_file, "--registry-password-file", flags.password_env,
-                    "--registry-password-env", "--registry-user", flags.user);
+  auto password = read_password(flags.password_file, "--registry-password-file", flags.password_env,
+                                "--registry-password-env", "--registry-user", flags.user);
   url = url_with_credentials(given.url, flags.user, password);
 }
 

@@ -11,6 +11,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/log.h"
+#include "registry/bounded_json.h"
+
 namespace sluice::registry {
 namespace {
 
@@ -72,8 +75,19 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
   return out;
 }
 
+// Invalid UTF-8 (echoed from a request into a message) is replaced, never thrown about.
 api_response reply(int status, const json& body) {
-  return {status, body.dump()};
+  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+// Whether `text` is valid UTF-8, as every string in a JSON document must be.
+bool valid_utf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {  // 316: invalid UTF-8 byte
+    return false;
+  }
 }
 
 api_response fail(int status, int code, std::string message) {
@@ -110,21 +124,53 @@ bool flag(const std::map<std::string, std::string>& query, const std::string& na
   return it != query.end() && (it->second == "true" || it->second.empty());
 }
 
+// The "schema" (and optional "schemaType") of a request body, parsed.
+result<avro_schema> schema_of_body(const std::string& body) {
+  auto parsed_body = parse_bounded_json<json>(body, "request body", max_json_nesting);
+  if (!parsed_body) {
+    // Not JSON: 400. Too deep: 422 (schema_error), naming the limit.
+    if (parsed_body.err().detail == json_too_deep) return parsed_body.err();
+    return make_error(errc::invalid_argument, "{}", parsed_body.err().message);
+  }
+  const json& doc = *parsed_body;
+  if (!doc.is_object() || !doc.contains("schema") || !doc["schema"].is_string()) {
+    return make_error(errc::parse, "request body has no \"schema\" string");
+  }
+  if (doc.contains("schemaType") && doc["schemaType"].is_string() &&
+      doc["schemaType"].get<std::string>() != "AVRO") {
+    return make_error(errc::parse, "schema type {} is not supported (only AVRO)",
+                      clipped(doc["schemaType"].get<std::string>()));
+  }
+  if (doc.contains("references") && doc["references"].is_array() && !doc["references"].empty()) {
+    return make_error(errc::parse, "schema references are not supported");
+  }
+  return avro_schema::parse(doc["schema"].get<std::string>());
+}
+
 }  // namespace
 
 // One API call: the decoded request plus access to the service's state.
 class service::call {
  public:
-  call(service& svc, const api_request& req)
+  call(service& svc, const api_request& req, std::optional<result<avro_schema>> schema)
       : svc_(svc),
         method_(req.method),
         parts_(split_path(req.path)),
         query_(parse_query(req.query)),
-        body_(req.body) {}
+        body_(req.body),
+        schema_(std::move(schema)) {}
 
   api_response dispatch() {
     const auto& p = parts_;
     auto n = p.size();
+    for (size_t i = 0; i < n; ++i) {
+      // A subject or version that no JSON record or answer could carry.
+      if (!valid_utf8(p[i])) {
+        return fail(400, 400,
+                    fmt::format("HTTP 400 path segment {} ('{}') is not valid UTF-8", i + 1,
+                                clipped(p[i])));
+      }
+    }
     if (n == 0) return method_is("GET") ? reply(200, json::object()) : not_allowed();
     if (p[0] == "subjects") {
       if (n == 1) return method_is("GET") ? list_subjects() : not_allowed();
@@ -194,26 +240,10 @@ class service::call {
 
   // ---- helpers ----
 
-  // The "schema" (and optional "schemaType") of a request body, parsed.
+  // The schema of the request body, parsed (before the lock) by service::parse_body.
   result<avro_schema> body_schema() {
-    json doc;
-    try {
-      doc = json::parse(body_);
-    } catch (const json::exception& e) {
-      return make_error(errc::invalid_argument, "request body is not JSON: {}", e.what());
-    }
-    if (!doc.is_object() || !doc.contains("schema") || !doc["schema"].is_string()) {
-      return make_error(errc::parse, "request body has no \"schema\" string");
-    }
-    if (doc.contains("schemaType") && doc["schemaType"].is_string() &&
-        doc["schemaType"].get<std::string>() != "AVRO") {
-      return make_error(errc::parse, "schema type {} is not supported (only AVRO)",
-                        doc["schemaType"].get<std::string>());
-    }
-    if (doc.contains("references") && doc["references"].is_array() && !doc["references"].empty()) {
-      return make_error(errc::parse, "schema references are not supported");
-    }
-    return avro_schema::parse(doc["schema"].get<std::string>());
+    if (!schema_) return make_error(errc::invalid_argument, "a {} request has no schema", method_);
+    return std::move(*schema_);
   }
 
   api_response schema_error(const error& err) {
@@ -232,18 +262,26 @@ class service::call {
   }
 
   // Problems of `candidate` against `versions` under `level`; a stored schema that no
-  // longer parses is reported as a problem rather than ignored.
-  std::vector<std::string> problems(compatibility level, const avro_schema& candidate,
-                                    const std::vector<schema_entry>& versions) {
+  // longer parses is reported as a problem rather than ignored. An error when the check
+  // is too costly (see service.h).
+  result<std::vector<std::string>> problems(compatibility level, const avro_schema& candidate,
+                                            const std::vector<schema_entry>& versions) {
     std::vector<existing_version> existing;
     for (const auto& e : versions) {
       const auto* s = parsed(e.id);
       if (s == nullptr) {
-        return {fmt::format("stored schema id {} (version {}) does not parse", e.id, e.version)};
+        return std::vector<std::string>{
+            fmt::format("stored schema id {} (version {}) does not parse", e.id, e.version)};
       }
       existing.push_back({e.version, s});
     }
-    return compatibility_problems(level, candidate, existing);
+    return compatibility_problems(level, candidate, existing, svc_.check_steps_);
+  }
+
+  // 422: the compatibility check was refused as too costly (err says why).
+  api_response too_costly(const std::string& subject, const error& err) {
+    return fail(422, 42201,
+                fmt::format("Schema for subject \"{}\" was not checked: {}", subject, err.message));
   }
 
   // Appends to the log, then applies: the state only changes once Kafka has the record.
@@ -296,11 +334,12 @@ class service::call {
     }
     auto level = svc_.state_.effective_level(subject);
     auto found = problems(level, *schema, svc_.state_.live_versions(subject));
-    if (!found.empty()) {
+    if (!found) return too_costly(subject, found.err());
+    if (!found->empty()) {
       return fail(409, 409,
                   fmt::format("Schema being registered is incompatible with an earlier schema "
                               "for subject \"{}\" ({}), details: [{}]",
-                              subject, to_string(level), fmt::join(found, "; ")));
+                              subject, to_string(level), fmt::join(*found, "; ")));
     }
     schema_entry entry{subject, svc_.state_.next_version(subject),
                        svc_.state_.id_of(schema->identity()).value_or(svc_.state_.next_id()), text,
@@ -395,12 +434,18 @@ class service::call {
   }
 
   api_response put_config(const std::optional<std::string>& subject) {
-    std::string name;
-    try {
-      name = json::parse(body_).at("compatibility").get<std::string>();
-    } catch (const json::exception& e) {
-      return fail(422, 42203, fmt::format("Invalid compatibility level: {}", e.what()));
+    auto doc = parse_bounded_json<json>(body_, "request body", max_json_nesting);
+    if (!doc) {
+      return fail(422, 42203, fmt::format("Invalid compatibility level: {}", doc.err().message));
     }
+    auto field = doc->is_object() ? doc->find("compatibility") : doc->end();
+    if (field == doc->end() || !field->is_string()) {
+      return fail(422, 42203,
+                  fmt::format("Invalid compatibility level: the request body {} has no "
+                              "\"compatibility\" string",
+                              clipped(body_)));
+    }
+    const auto& name = field->get_ref<const std::string&>();
     auto level = parse_compatibility(name);
     if (!level) {
       return fail(422, 42203,
@@ -455,7 +500,9 @@ class service::call {
         against = {*e};
       }
     }
-    return verdict(problems(level, *schema, against));
+    auto found = problems(level, *schema, against);
+    if (!found) return too_costly(subject, found.err());
+    return verdict(*found);
   }
 
   api_response verdict(const std::vector<std::string>& found) {
@@ -469,6 +516,7 @@ class service::call {
   std::vector<std::string> parts_;
   std::map<std::string, std::string> query_;
   const std::string& body_;
+  std::optional<result<avro_schema>> schema_;
 };
 
 result<void> service::replay(const log_record& record) {
@@ -476,9 +524,26 @@ result<void> service::replay(const log_record& record) {
   return state_.apply(record);
 }
 
+std::optional<result<avro_schema>> service::parse_body(const api_request& request) {
+  if (request.method != "POST") return std::nullopt;  // only POSTs carry a schema
+  return schema_of_body(request.body);
+}
+
 api_response service::handle(const api_request& request) {
-  std::lock_guard lock(mu_);
-  return call(*this, request).dispatch();
+  // The HTTP layer has no exception boundary: one escaping here would end the process.
+  // Every input is checked before use, so this is the last line, logged as the bug it is.
+  try {
+    auto schema = parse_body(request);
+    std::lock_guard lock(mu_);
+    return call(*this, request, std::move(schema)).dispatch();
+  } catch (const nlohmann::json::exception& e) {
+    log::get("registry")
+        ->error("{} {}: unexpected JSON error: {}", request.method, clipped(request.path),
+                e.what());
+    return fail(500, 50001,
+                fmt::format("Internal error handling {} {}: {}", request.method,
+                            clipped(request.path), e.what()));
+  }
 }
 
 service_stats service::stats() {

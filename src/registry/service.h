@@ -10,11 +10,19 @@
 //
 // Writes go to the log first (log_writer, the compacted Kafka topic in production) and
 // change the in-memory state only once the log acknowledged them. One mutex serialises
-// requests: the registry is meant to run as a single writer per topic.
+// requests: the registry is meant to run as a single writer per topic. So that no request
+// holds it for long, request bodies nest JSON at most max_json_nesting levels, schemas
+// nest types at most max_type_nesting levels (both 422, naming the limit: see schema.h),
+// and a request's compatibility checks take at most `check_steps` steps (default
+// default_check_steps, under half a second): past that the answer is 422 with
+// error code 42201 and a message saying the check is too costly. The schema in a POST body
+// (the costly part of parsing) is parsed before the lock is taken.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -55,7 +63,8 @@ struct service_stats {
 
 class service {
  public:
-  explicit service(log_writer& writer) : writer_(writer) {}
+  explicit service(log_writer& writer, std::uint64_t check_steps = default_check_steps)
+      : writer_(writer), check_steps_(check_steps) {}
 
   /// Applies a record read back from the log at start-up.
   result<void> replay(const log_record& record);
@@ -67,10 +76,13 @@ class service {
 
  private:
   class call;
+  // The schema of a POST body, parsed before the lock is taken.
+  static std::optional<result<avro_schema>> parse_body(const api_request& request);
   std::mutex mu_;
   state state_;
   std::map<int, avro_schema> parsed_;  // by schema id, parsed on first use
   log_writer& writer_;
+  std::uint64_t check_steps_;
 };
 
 }  // namespace sluice::registry

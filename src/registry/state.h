@@ -43,8 +43,11 @@ inline constexpr compatibility default_compatibility = compatibility::backward;
 
 class state {
  public:
-  /// Applies one log record. A record this version does not understand is an error
-  /// (errc::parse) naming it; the state is then unchanged.
+  /// Applies one log record. A record this version does not understand, or whose key or
+  /// value is malformed (not a JSON object, JSON nested deeper than max_json_nesting, a
+  /// field missing or of the wrong type, an id or version outside [1, 2^31-2]) is an
+  /// error (errc::parse) naming the key and what is wrong; the state is then unchanged.
+  /// Never throws: replaying a topic skips such records and keeps going.
   result<void> apply(const log_record& record);
 
   /// Subjects with at least one live version (or any version, with include_deleted).

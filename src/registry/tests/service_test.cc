@@ -1,14 +1,19 @@
 // Unit tests for the Confluent REST API logic over an in-memory log: ids, versions,
 // lookups, soft delete, config, compatibility (409), invalid schemas (42201), write
-// failures, and replay of the log rebuilding the same state.
+// failures, replay of the log rebuilding the same state, and hostile requests (nesting
+// past the limits, compatibility checks too costly to finish) answered 422 promptly.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "registry/service.h"
+#include "registry/tests/hostile_schemas.h"
 
 namespace sluice::registry {
 namespace {
@@ -235,6 +240,150 @@ TEST_F(ServiceTest, ReplayingTheLogRebuildsIdsVersionsAndConfig) {
 TEST_F(ServiceTest, PercentEncodedSubjectIsDecoded) {
   register_schema("my%2Fsubject", R"("string")");
   EXPECT_EQ(ok_json("GET", "/subjects"), json::array({"my/subject"}));
+}
+
+// ---- hostile requests ----
+
+// The status, error code and message of a refused call.
+struct refusal {
+  int status = 0;
+  int code = 0;
+  std::string message;
+};
+
+refusal refusal_of(const api_response& r) {
+  auto body = json::parse(r.body);
+  return {r.status, body.value("error_code", 0), body.value("message", std::string())};
+}
+
+TEST_F(ServiceTest, RegisterRejectsASchemaNested300000LevelsDeepWith422NamingTheLimit) {
+  for (const auto& schema : {testing::brackets(300'000), testing::nested_arrays(300'000)}) {
+    auto r = refusal_of(call("POST", "/subjects/s/versions", {{"schema", schema}}));
+    EXPECT_EQ(r.status, 422);
+    EXPECT_EQ(r.code, 42201);
+    EXPECT_NE(r.message.find(std::to_string(max_json_nesting)), std::string::npos) << r.message;
+  }
+  EXPECT_TRUE(log_.records.empty());
+}
+
+TEST_F(ServiceTest, RegisterRejectsASchemaNestedDeeperThanTheTypeLimitWith422) {
+  auto r = refusal_of(call("POST", "/subjects/s/versions",
+                           {{"schema", testing::nested_arrays(max_type_nesting + 1)}}));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.code, 42201);
+  EXPECT_NE(r.message.find(std::to_string(max_type_nesting)), std::string::npos) << r.message;
+  EXPECT_EQ(register_schema("s", testing::nested_arrays(max_type_nesting)), 1);
+}
+
+TEST_F(ServiceTest, RequestBodiesNested300000LevelsDeepAre422NamingTheLimit) {
+  auto deep_body = testing::brackets(300'000);
+  for (const auto& target :
+       {"/subjects/s/versions", "/subjects/s", "/compatibility/subjects/s/versions/latest"}) {
+    auto r = refusal_of(svc_.handle({"POST", target, "", deep_body}));
+    EXPECT_EQ(r.status, 422) << target;
+    EXPECT_NE(r.message.find(std::to_string(max_json_nesting)), std::string::npos) << r.message;
+  }
+  auto config = refusal_of(svc_.handle({"PUT", "/config", "", deep_body}));
+  EXPECT_EQ(config.status, 422);
+  EXPECT_EQ(config.code, 42203);
+  EXPECT_NE(config.message.find(std::to_string(max_json_nesting)), std::string::npos)
+      << config.message;
+  EXPECT_EQ(refusal_of(svc_.handle({"PUT", "/config", "", R"({"compatibility":7})"})).code, 42203);
+}
+
+TEST_F(ServiceTest, RequestsCarryingInvalidUtf8AreAnsweredInsteadOfThrowing) {
+  // nlohmann's dump() throws on invalid UTF-8, and the HTTP layer catches nothing: each of
+  // these ended the process.
+  register_schema("s", contract_schema());
+  const std::string bad_body = "{\"schema\":\"\xff\"}";
+  const std::string cut_body = "{\"compatibility\":\"" + std::string(150, 'a') + "\xc3\xa9\"}";
+  std::vector<api_request> requests{
+      {"POST", "/subjects/s/versions", "", bad_body},
+      {"POST", "/compatibility/subjects/s/versions/latest", "", bad_body},
+      {"PUT", "/config", "", bad_body},
+      {"PUT", "/config", "", cut_body},
+      {"POST", "/subjects/%FF/versions", "", R"({"schema":"\"int\""})"},
+      {"GET", "/subjects/s/versions/%FF", "", ""},
+      {"PUT", "/config/%C3", "", R"({"compatibility":"NONE"})"},
+      {"GET", "/config/%FF", "", ""},
+      {"DELETE", "/subjects/%FF", "", ""},
+  };
+  for (const auto& req : requests) {
+    api_response r;
+    ASSERT_NO_THROW(r = svc_.handle(req)) << req.method << " " << req.path;
+    EXPECT_TRUE(r.status == 400 || r.status == 422)
+        << req.method << " " << req.path << ": " << r.body;
+    EXPECT_TRUE(json::accept(r.body)) << r.body;
+  }
+  EXPECT_EQ(log_.records.size(), 1u);
+}
+
+TEST_F(ServiceTest, LookalikeUnionCheckAnswersWithinASecondWithTheVerdictOr422) {
+  auto [reader, writer] = testing::lookalike_union_pair(40);
+  EXPECT_EQ(register_schema("s", writer), 1);
+  auto start = std::chrono::steady_clock::now();
+  auto r = call("POST", "/compatibility/subjects/s/versions/latest", {{"schema", reader}});
+  auto reg = call("POST", "/subjects/s/versions", {{"schema", reader}});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  for (const auto& answer : {r, reg}) {
+    if (answer.status == 200) continue;
+    auto why = refusal_of(answer);
+    EXPECT_EQ(why.status, 422) << answer.body;
+    EXPECT_NE(why.message.find("too costly"), std::string::npos) << why.message;
+  }
+  if (r.status == 200) {
+    EXPECT_EQ(json::parse(r.body)["is_compatible"], true) << r.body;
+  }
+  if (reg.status == 200) {
+    EXPECT_EQ(json::parse(reg.body)["id"], 2) << reg.body;
+  }
+}
+
+TEST(ServiceCheckBudget, RegisterAnswers422TooCostlyWhenTheCheckExceedsTheBudgetAndWritesNothing) {
+  memory_log log;
+  service svc(log, 20);
+  auto [reader, writer] = testing::lookalike_union_pair(5);
+  auto first = svc.handle({"POST", "/subjects/s/versions", "", json{{"schema", writer}}.dump()});
+  ASSERT_EQ(first.status, 200) << first.body;
+  for (const auto& target : {"/subjects/s/versions", "/compatibility/subjects/s/versions/1"}) {
+    auto r = refusal_of(svc.handle({"POST", target, "", json{{"schema", reader}}.dump()}));
+    EXPECT_EQ(r.status, 422) << target;
+    EXPECT_EQ(r.code, 42201) << target;
+    EXPECT_NE(r.message.find("too costly"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("20 steps"), std::string::npos) << r.message;
+  }
+  EXPECT_EQ(log.records.size(), 1u);
+}
+
+TEST(ServiceCheckBudget, StatsAnswerWithinASecondWhileAPathologicalCheckRuns) {
+  memory_log log;
+  service svc(log);
+  auto [reader, writer] = testing::lookalike_union_pair(40);
+  ASSERT_EQ(
+      svc.handle({"POST", "/subjects/s/versions", "", json{{"schema", writer}}.dump()}).status,
+      200);
+  auto check = std::async(std::launch::async, [&svc, reader = reader] {
+    return svc.handle(
+        {"POST", "/compatibility/subjects/s/versions/latest", "", json{{"schema", reader}}.dump()});
+  });
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(svc.stats().next_id, 2);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ASSERT_EQ(check.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto answer = check.get();
+  EXPECT_TRUE(answer.status == 200 || answer.status == 422) << answer.body;
+}
+
+TEST(ServiceReplay, MalformedRecordsAreRefusedWithoutThrowingAndGoodOnesServed) {
+  memory_log log;
+  service svc(log);
+  const std::string key = R"({"keytype":"SCHEMA","subject":"s","version":1,"magic":1})";
+  EXPECT_FALSE(svc.replay({"[]", R"({"id":1,"schema":"\"int\""})"}));
+  EXPECT_FALSE(svc.replay({key, R"({"id":"1","schema":"\"int\""})"}));
+  EXPECT_FALSE(svc.replay({key, R"({"id":1,"schema":"\"int\"","deleted":"no"})"}));
+  ASSERT_TRUE(svc.replay({key, R"({"id":1,"schema":"\"int\""})"}));
+  auto got = json::parse(svc.handle({"GET", "/subjects/s/versions/1", "", ""}).body);
+  EXPECT_EQ(got["id"], 1);
 }
 
 TEST(ServiceReplay, GarbledRecordIsAnErrorNamingIt) {
