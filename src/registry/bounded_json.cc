@@ -58,7 +58,8 @@ result<Json> parse_bounded_json(std::string_view text, std::string_view what, in
   }
   try {
     return Json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range (406)
+    // for a number beyond double's range such as 1e400
     return make_error(errc::parse, "{} is not valid JSON: {}", what, clipped(e.what(), 240));
   }
 }

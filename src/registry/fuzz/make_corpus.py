@@ -7,6 +7,9 @@
 - state_corpus/ (state_fuzz): _schemas topic records as Confluent's registry and this one
   write them, key and value separated by 0 bytes (an empty value is a tombstone),
   several records per file.
+- service_corpus/ (service_fuzz): sequences of REST API requests, each a method byte
+  (0 GET, 1 POST, 2 PUT, 3 DELETE), a target ended by a 0 byte and a body ended by a 0
+  byte.
 
     python3 src/registry/fuzz/make_corpus.py   # rewrites src/registry/fuzz/*corpus/*.bin
 """
@@ -19,6 +22,7 @@ import pathlib
 HERE = pathlib.Path(__file__).resolve().parent
 OUT = HERE / "corpus"
 STATE_OUT = HERE / "state_corpus"
+SERVICE_OUT = HERE / "service_corpus"
 CONTRACT = pathlib.Path(__file__).resolve().parents[3] / "contract" / "user.avsc"
 
 # The Avro type nesting limit of registry/schema.h (max_type_nesting).
@@ -119,6 +123,8 @@ SEEDS: dict[str, bytes] = {
     "pair_nested_unions": pair(*lookalike_unions(4)),
     "pair_recursive": pair(LINKED_LIST, LINKED_LIST),
     # Regression: a named type defined twice (avro-c leaked the half-built record).
+    # Regression: a number beyond double's range (nlohmann threw out_of_range, uncaught).
+    "regression_number_overflow": b'{"type":"fixed","name":"F","size":4444e440444}',
     "regression_duplicate_record": text(
         record("A", [field("f", record("A", [field("x", "int")]))]),
     ),
@@ -185,6 +191,41 @@ STATE_SEEDS: dict[str, bytes] = {
 }
 
 
+METHODS = {"GET": 0, "POST": 1, "PUT": 2, "DELETE": 3}
+
+
+def request(method: str, target: str, body: object = None) -> bytes:
+    payload = b"" if body is None else json.dumps(body).encode()
+    return bytes([METHODS[method]]) + target.encode() + b"\x00" + payload + b"\x00"
+
+
+def register(subject: str, schema: Schema) -> bytes:
+    return request("POST", f"/subjects/{subject}/versions", {"schema": json.dumps(schema)})
+
+
+EVOLVED = record("U", [field("a", "string"), field("b", ["null", "int"], default=None)])
+
+SERVICE_SEEDS: dict[str, bytes] = {
+    "register_evolve_and_read": register("s", record("U", [field("a", "string")]))
+    + register("s", EVOLVED)
+    + request("GET", "/subjects/s/versions/latest")
+    + request("GET", "/schemas/ids/2/versions")
+    + request("GET", "/subjects/s/versions/1/schema"),
+    "compatibility_and_config": register("s", RICH)
+    + request("POST", "/compatibility/subjects/s/versions/latest?verbose=true", {"schema": '"int"'})
+    + request("PUT", "/config/s", {"compatibility": "FULL_TRANSITIVE"})
+    + request("GET", "/config/s?defaultToGlobal=true")
+    + request("DELETE", "/config/s"),
+    "lookup_and_delete": register("a%2Fb", LINKED_LIST)
+    + request("POST", "/subjects/a%2Fb", {"schema": json.dumps(LINKED_LIST)})
+    + request("DELETE", "/subjects/a%2Fb/versions/1")
+    + request("GET", "/subjects?deleted=true")
+    + request("DELETE", "/subjects/a%2Fb?permanent=true"),
+    "nested_unions": register("n", lookalike_unions(3)[1])
+    + request("POST", "/subjects/n/versions", {"schema": json.dumps(lookalike_unions(3)[0])}),
+}
+
+
 def write(out: pathlib.Path, seeds: dict[str, bytes]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, data in seeds.items():
@@ -195,6 +236,7 @@ def write(out: pathlib.Path, seeds: dict[str, bytes]) -> None:
 def main() -> None:
     write(OUT, SEEDS)
     write(STATE_OUT, STATE_SEEDS)
+    write(SERVICE_OUT, SERVICE_SEEDS)
 
 
 if __name__ == "__main__":

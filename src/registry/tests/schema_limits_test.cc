@@ -205,5 +205,18 @@ TEST(FuzzRegression, NamedTypeDefinedTwiceIsRefusedBeforeAvroCParsesIt) {
   parse_ok(R"([{"type":"fixed","name":"a.F","size":2},{"type":"fixed","name":"b.F","size":3}])");
 }
 
+// Found by schema_fuzz (crash-47582484...): nlohmann throws out_of_range (406), not
+// parse_error, for a number beyond double's range, and only parse_error was caught: the
+// exception escaped the request (std::terminate in the fuzzer, the whole server live).
+TEST(FuzzRegression, NumberBeyondDoubleRangeIsInvalidJsonNotAnEscapingException) {
+  const std::string fuzzed =
+      R"({"type":"record","name":"Top","fields":[{"name":"defs","type":["null",4444e440444444444444444]}]})";
+  auto s = avro_schema::parse(fuzzed);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.err().code, errc::parse);
+  EXPECT_NE(s.err().message.find("number overflow"), std::string::npos) << s.err().message;
+  EXPECT_EQ(identity_of(R"({"a":1e400})"), "");
+}
+
 }  // namespace
 }  // namespace sluice::registry

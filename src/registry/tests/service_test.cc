@@ -291,17 +291,21 @@ TEST_F(ServiceTest, RequestBodiesNested300000LevelsDeepAre422NamingTheLimit) {
   EXPECT_EQ(refusal_of(svc_.handle({"PUT", "/config", "", R"({"compatibility":7})"})).code, 42203);
 }
 
-TEST_F(ServiceTest, RequestsCarryingInvalidUtf8AreAnsweredInsteadOfThrowing) {
-  // nlohmann's dump() throws on invalid UTF-8, and the HTTP layer catches nothing: each of
-  // these ended the process.
+TEST_F(ServiceTest, RequestsCarryingInvalidUtf8OrHugeNumbersAreAnsweredInsteadOfThrowing) {
+  // nlohmann's dump() throws on invalid UTF-8 and its parser on numbers beyond double's
+  // range, and the HTTP layer catches nothing: each of these ended the process.
   register_schema("s", contract_schema());
   const std::string bad_body = "{\"schema\":\"\xff\"}";
   const std::string cut_body = "{\"compatibility\":\"" + std::string(150, 'a') + "\xc3\xa9\"}";
+  const std::string huge_number =
+      R"({"schema":"{\"type\":\"fixed\",\"name\":\"F\",\"size\":1e400}"})";
   std::vector<api_request> requests{
       {"POST", "/subjects/s/versions", "", bad_body},
       {"POST", "/compatibility/subjects/s/versions/latest", "", bad_body},
       {"PUT", "/config", "", bad_body},
       {"PUT", "/config", "", cut_body},
+      {"POST", "/subjects/s/versions", "", huge_number},
+      {"PUT", "/config", "", R"({"compatibility":1e400})"},
       {"POST", "/subjects/%FF/versions", "", R"({"schema":"\"int\""})"},
       {"GET", "/subjects/s/versions/%FF", "", ""},
       {"PUT", "/config/%C3", "", R"({"compatibility":"NONE"})"},

@@ -135,6 +135,8 @@ std::vector<malformed> malformed_records() {
       {schema_key(s1, R"({"id":"7","schema":"\"int\""})"), "expected an integer"},
       {schema_key(s1, R"({"schema":"\"int\""})"), "\"id\" is missing"},
       {schema_key(s1, R"({"id":9,"schema":5})"), "\"schema\" is number"},
+      {schema_key(s1, R"({"id":1e400,"schema":"\"int\""})"), "number overflow"},
+      {{R"({"keytype":"SCHEMA","subject":"s","version":1e400})", good_value}, "number overflow"},
       {schema_key(s1, R"({"id":9})"), "\"schema\" is missing"},
       {schema_key(s1, R"({"id":9,"schema":"\"int\"","deleted":"yes"})"), "\"deleted\""},
       {schema_key(s1, R"({"id":9,"schema":"\"int\"","subject":1})"), "\"subject\""},
