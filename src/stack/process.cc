@@ -33,7 +33,9 @@ namespace {
     // Logs may quote data and settings: only the stack's owner reads them.
     int fd = ::open(request.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd >= 0) {
-      fchmod(fd, 0600);  // also a log made by an older version
+      struct stat st {};
+      // Also a log made by an older version; never a device such as /dev/null.
+      if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) fchmod(fd, 0600);
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
     }

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -32,6 +33,9 @@ TEST(StackProcess, DetachedChildRunsUntilStoppedAndLogsToItsFile) {
 
 TEST(StackProcess, RunAndWaitReturnsTheExitCode) {
   EXPECT_EQ(run_and_wait({{"sh", "-c", "exit 7"}, "/dev/null", {}, {}, {}}), 7);
+  struct stat null_device {};  // a log on a device is used as it is, never made 0600
+  ASSERT_EQ(stat("/dev/null", &null_device), 0);
+  EXPECT_EQ(null_device.st_mode & 0777, 0666);
 }
 
 TEST(StackProcess, PortHolderNamesThisProcess) {
