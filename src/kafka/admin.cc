@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "kafka/admin_internal.h"
 #include "kafka/consumer.h"
 #include "kafka/errors.h"
@@ -34,6 +37,7 @@ admin::~admin() = default;
 result<void> admin::create_topics(const std::vector<topic_spec>& topics, bool if_not_exists,
                                   std::chrono::milliseconds timeout) {
   if (topics.empty()) return ok();
+  const auto started = std::chrono::steady_clock::now();
   rd_kafka_t* rk = handle_->c_ptr();
   std::vector<rd_kafka_NewTopic_t*> specs;
   auto destroy_specs = [&] { rd_kafka_NewTopic_destroy_array(specs.data(), specs.size()); };
@@ -78,6 +82,30 @@ result<void> admin::create_topics(const std::vector<topic_spec>& topics, bool if
     return kafka_error(code,
                        fmt::format("creating topic {}", rd_kafka_topic_result_name(results[i])),
                        msg != nullptr ? msg : "");
+  }
+  return wait_until_visible(topics, started + timeout);
+}
+
+// KRaft answers CreateTopics once the controller has committed the topic; the broker's
+// own metadata catches up a moment later, and until then DescribeConfigs, Metadata and
+// Produce say the topic does not exist. Created therefore means "visible": wait for it.
+result<void> admin::wait_until_visible(const std::vector<topic_spec>& topics,
+                                       std::chrono::steady_clock::time_point deadline) {
+  using namespace std::chrono_literals;
+  for (const auto& t : topics) {
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      auto count = partition_count(t.topic, std::max(left, 100ms));
+      if (count) break;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return make_error(errc::timeout,
+                          "topic {} was created but is not yet in the broker's "
+                          "metadata: {}",
+                          t.topic.str(), count.err().message);
+      }
+      std::this_thread::sleep_for(50ms);
+    }
   }
   return ok();
 }

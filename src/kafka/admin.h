@@ -99,8 +99,9 @@ class admin {
   admin(const admin&) = delete;
   admin& operator=(const admin&) = delete;
 
-  /// Creates the topics. With `if_not_exists`, a topic that already exists is not an
-  /// error (its partitions and configs are left as they are).
+  /// Creates the topics and returns once each is in the broker's metadata (usable).
+  /// With `if_not_exists`, a topic that already exists is not an error (its partitions
+  /// and configs are left as they are).
   result<void> create_topics(const std::vector<topic_spec>& topics, bool if_not_exists,
                              std::chrono::milliseconds timeout);
 
@@ -156,6 +157,8 @@ class admin {
 
  private:
   admin() = default;
+  result<void> wait_until_visible(const std::vector<topic_spec>& topics,
+                                  std::chrono::steady_clock::time_point deadline);
   client_settings settings_;
   std::unique_ptr<RdKafka::EventCb> events_;
   std::unique_ptr<RdKafka::Producer> handle_;
