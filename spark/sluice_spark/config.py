@@ -9,6 +9,8 @@ import pathlib
 import re
 from collections.abc import Callable, Sequence
 
+from sluice_spark import pseudonym
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -42,6 +44,11 @@ class JobConfig:
     executor_memory: str = "1g"
     driver_memory: str = "1g"
     conf: tuple[str, ...] = ()  # extra Spark settings, KEY=VALUE
+    pseudonymise: str | None = None  # the flags as given; `pseudonymisation`: their meaning
+    pseudonym_key_file: pathlib.Path | None = None
+    pseudonym_key_env: str | None = None
+    pseudonym_key_id: str | None = None
+    pseudonymisation: pseudonym.Pseudonymisation | None = None  # fields, key id, key (hidden)
 
 
 def _positive(name: str, minimum: int = 1) -> Callable[[str], int]:
@@ -142,13 +149,49 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra Spark setting KEY=VALUE (repeatable), e.g. "
         "spark.cassandra.output.concurrent.writes=10",
     )
+    g = p.add_argument_group(
+        "pseudonymisation (as `sluice process`)",
+        "chosen fields of valid rows stored as HMAC-SHA-256(key, value) in lowercase hex; "
+        "the rules judge the raw values and dead letters keep the raw bytes",
+    )
+    g.add_argument(
+        "--pseudonymise",
+        metavar="LIST",
+        help="comma-separated fields: " + ", ".join(pseudonym.ALLOWED_FIELDS),
+    )
+    g.add_argument(
+        "--pseudonym-key-file",
+        type=pathlib.Path,
+        metavar="PATH",
+        help="the key: this file's bytes (one trailing newline dropped)",
+    )
+    g.add_argument(
+        "--pseudonym-key-env",
+        metavar="NAME",
+        help=f"the key: this environment variable (default {pseudonym.DEFAULT_KEY_ENV})",
+    )
+    g.add_argument(
+        "--pseudonym-key-id",
+        metavar="ID",
+        help="stored in pseudonym_key_id (default: derived from the key)",
+    )
     return p
 
 
 def parse_args(argv: Sequence[str]) -> JobConfig:
     ns = build_parser().parse_args(list(argv))
-    values = {f.name: getattr(ns, f.name) for f in dataclasses.fields(JobConfig)}
+    values = {
+        f.name: getattr(ns, f.name)
+        for f in dataclasses.fields(JobConfig)
+        if f.name != "pseudonymisation"
+    }
     values["conf"] = tuple(values["conf"])
+    try:
+        values["pseudonymisation"] = pseudonym.load(
+            ns.pseudonymise, ns.pseudonym_key_file, ns.pseudonym_key_env, ns.pseudonym_key_id
+        )
+    except pseudonym.PseudonymError as e:
+        raise ConfigError(str(e)) from None
     config = JobConfig(**values)
     if not config.rules.is_file():
         raise ConfigError(f"--rules: no such file {config.rules}")

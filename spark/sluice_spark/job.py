@@ -214,7 +214,12 @@ class BatchProcessor:
             judged = time.monotonic()
             valid = checked.where(F.col("rule").isNull())
             rows = sinks.typed_rows(
-                valid, fields, F.col("_dob_days"), F.col("_registered_ms"), self.contract.version
+                valid,
+                fields,
+                F.col("_dob_days"),
+                F.col("_registered_ms"),
+                self.contract.version,
+                self.config.pseudonymisation,
             )
             letters = sinks.fit_letters(
                 checked.where(F.col("rule").isNotNull()), self.dlq_max_bytes
@@ -411,6 +416,12 @@ def run(config: JobConfig) -> int:
         config.checkpoint,
         config.master,
     )
+    if config.pseudonymisation:
+        log.info(
+            "pseudonymising %s with key id %s",
+            ",".join(config.pseudonymisation.fields),
+            config.pseudonymisation.key_id,
+        )
     code = watch(query, config, group, stats, processor, stop)
     group.close()
     spark.stop()

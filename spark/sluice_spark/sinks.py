@@ -1,7 +1,8 @@
 """The two sinks of a micro-batch, with exactly the C++ processor's output:
 
-- rows: `sluice.users` upserts with the same typed cells and lineage columns, and the same
-  Cassandra write timestamp, `max(record ms, 0) * 1000 + offset mod 1,000,000` (see the
+- rows: `sluice.users` upserts with the same typed cells (the `--pseudonymise` fields as
+  their pseudonyms, pseudonym.py) and lineage columns, and the same Cassandra write
+  timestamp, `max(record ms, 0) * 1000 + offset mod 1,000,000` (see the
   README, "Which version wins"), given per row through the connector's `writetime` option;
 - dead letters: `users.dlq` records with the original key and bytes and the headers
   `sluice.rule`, `sluice.field`, `sluice.reason`, source topic/partition/offset, contract
@@ -20,6 +21,8 @@ from typing import TypeVar
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+
+from sluice_spark import pseudonym
 
 log = logging.getLogger("sluice_spark.sinks")
 
@@ -41,9 +44,12 @@ def typed_rows(
     dob_days: Column,
     registered_ms: Column,
     contract_version: int,
+    pseudonymisation: pseudonym.Pseudonymisation | None = None,
 ) -> DataFrame:
-    """Valid records as `sluice.users` rows plus the `writetime_us` column."""
-    cells = [F.col(f) for f in fields if f not in ("dob", "registered_date")]
+    """Valid records as `sluice.users` rows plus the `writetime_us` column; the chosen
+    fields pseudonymised when `pseudonymisation` is given."""
+    stored = pseudonym.field_columns(pseudonymisation, fields)
+    cells = [stored[f] for f in fields if f not in ("dob", "registered_date")]
     return valid.select(
         *cells,
         F.date_add(F.lit("1970-01-01").cast("date"), dob_days).alias("dob"),
@@ -54,6 +60,7 @@ def typed_rows(
         F.col("partition").alias("source_partition"),
         F.col("offset").alias("source_offset"),
         F.when(F.col("ts_ms") >= 0, F.timestamp_millis(F.col("ts_ms"))).alias("produced_at"),
+        pseudonym.key_id_column(pseudonymisation),
         write_timestamp_us(F.col("ts_ms"), F.col("offset")).alias("writetime_us"),
     )
 

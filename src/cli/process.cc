@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "cli/cassandra_flags.h"
+#include "cli/privacy_flags.h"
 #include "cli/secret_flags.h"
 #include "cli/service.h"
 #include "cli/verb.h"
@@ -25,6 +26,7 @@ struct process_options {
   cassandra_flags cassandra;
   kafka_flags kafka;
   registry_flags registry;
+  pseudonym_flags pseudonyms;
   int metrics_port = 9470;
   double idle_exit_seconds = 5;
   int session_timeout_ms = 45000;
@@ -65,6 +67,7 @@ int run_process(process_options opts) {
   require_range("--drain-timeout-ms", opts.drain_timeout_ms, 0, 600000);
   s.drain_timeout = std::chrono::milliseconds(opts.drain_timeout_ms);
   s.idle_exit = std::chrono::milliseconds(static_cast<long>(opts.idle_exit_seconds * 1000));
+  s.pseudonyms = make_pseudonymiser(opts.pseudonyms);
 
   const auto& stop = stop_on_signals("process");
   metrics_endpoint metrics(opts.metrics_port, "sluice-process");
@@ -108,6 +111,7 @@ SLUICE_VERB("process", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--drain-timeout-ms", o->drain_timeout_ms,
                   "on revoke and stop, how long to wait for in-flight writes (then they are "
                   "re-read by the next owner)");
+  add_pseudonym_flags(cmd, o->pseudonyms);
   cmd->add_option("--metrics-port", o->metrics_port, "port for /metrics and /health (0: off)");
   cmd->add_flag("--stop-at-end", o->settings.stop_at_end,
                 "exit once the topic is drained (for batch runs and tests)");

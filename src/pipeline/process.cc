@@ -131,9 +131,10 @@ bool processor::dispatch(kafka::message& m) {
   auto offset = m.offset().value();
   auto wall = std::chrono::system_clock::now();
   auto view = view_of(m);
-  auto outcome = route_record(
-      view, decoder_, rules_,
-      validation_clock(view, std::chrono::time_point_cast<std::chrono::seconds>(wall)), violated_);
+  auto outcome =
+      route_record(view, decoder_, rules_,
+                   validation_clock(view, std::chrono::time_point_cast<std::chrono::seconds>(wall)),
+                   violated_, settings_.pseudonyms.get());
   if (auto* wait = std::get_if<retry_later>(&outcome)) {
     hold(std::move(m), wait->reason);
     return false;
@@ -342,6 +343,12 @@ int processor::run() {
   log_->info("processing {} -> Cassandra {}:{}/{} and {} (group {})", settings_.source_topic,
              settings_.cassandra.host, settings_.cassandra.port, settings_.keyspace,
              settings_.dlq_topic, settings_.group_id);
+  if (const auto& p = settings_.pseudonyms) {
+    std::string names;
+    for (auto f : p->fields())
+      names += fmt::format("{}{}", names.empty() ? "" : ",", model::name_of(f));
+    log_->info("pseudonymising {} with key id {}", names, p->key_id());
+  }
   auto last_record = clock::now();
   auto full_since = clock::time_point{};  // {}: not full
   while (!stop_) {

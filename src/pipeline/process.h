@@ -17,10 +17,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "cql/cql.h"
 #include "kafka/config.h"
+#include "privacy/privacy.h"
 #include "web/metrics.h"
 
 namespace sluice::pipeline {
@@ -60,6 +62,8 @@ struct process_settings {
   // How long a revoke or a stop waits for the sinks to acknowledge what is in flight;
   // what is still unacknowledged then is re-read by the next owner (never committed).
   std::chrono::milliseconds drain_timeout{30000};
+  // Fields replaced by keyed pseudonyms before rows are written; null: stored as received.
+  std::shared_ptr<const privacy::pseudonymiser> pseudonyms;
   bool stop_at_end = false;                // exit once every assigned partition is drained
   std::chrono::milliseconds idle_exit{0};  // with stop_at_end: idle time that means "drained"
 };

@@ -21,7 +21,8 @@ std::chrono::sys_seconds validation_clock(const record_view& m, std::chrono::sys
 }
 
 routed route_record(const record_view& m, value_decoder& decoder, const rules::rule_set& rules,
-                    std::chrono::sys_seconds now, std::vector<std::string>& violated) {
+                    std::chrono::sys_seconds now, std::vector<std::string>& violated,
+                    const privacy::pseudonymiser* pseudonyms) {
   violated.clear();
   auto d = decoder.decode(m.value);
   if (d.unavailable) return retry_later{std::move(*d.unavailable)};
@@ -41,8 +42,13 @@ routed route_record(const record_view& m, value_decoder& decoder, const rules::r
     }
     return why;
   }
+  std::optional<std::string_view> key_id;
+  if (pseudonyms != nullptr) {
+    pseudonyms->apply(d.record);
+    key_id = pseudonyms->key_id();
+  }
   auto row = user_row(d.record, {m.topic, m.partition, m.offset, m.timestamp_ms}, d.schema_id,
-                      rules.version());
+                      rules.version(), key_id);
   if (!row) {
     violated.emplace_back("type.convert");
     return dead_letter{"type.convert", "", row.err().message, d.schema_id};

@@ -13,6 +13,7 @@
 #include "cql/protocol.h"
 #include "kafka/consumer.h"
 #include "pipeline/decode.h"
+#include "privacy/privacy.h"
 #include "rules/rules.h"
 
 namespace sluice::pipeline {
@@ -47,9 +48,12 @@ record_view view_of(const kafka::message& m);
 std::chrono::sys_seconds validation_clock(const record_view& m, std::chrono::sys_seconds fallback);
 
 /// Routes `m`; `now` is the validation clock (validation_clock(m, ...) in the processor).
-/// Rule ids of every violation land in `violated` (for the per-rule metrics).
+/// Rule ids of every violation land in `violated` (for the per-rule metrics). With
+/// `pseudonyms`, a valid record's chosen fields are pseudonymised after the rules judged
+/// the raw values (a dead letter keeps the original bytes).
 routed route_record(const record_view& m, value_decoder& decoder, const rules::rule_set& rules,
-                    std::chrono::sys_seconds now, std::vector<std::string>& violated);
+                    std::chrono::sys_seconds now, std::vector<std::string>& violated,
+                    const privacy::pseudonymiser* pseudonyms = nullptr);
 
 /// The dead-letter headers for a record: rule(s), field(s), reason, source
 /// topic/partition/offset, contract version and (when known) the writer schema id.

@@ -12,8 +12,8 @@ using model::field;
 const char* const upsert_user_cql =
     "INSERT INTO users (id, first_name, last_name, email, phone, gender, dob, address, "
     "postcode, username, registered_date, picture, contract_version, schema_id, source_topic, "
-    "source_partition, source_offset, produced_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?";
+    "source_partition, source_offset, produced_at, pseudonym_key_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) USING TIMESTAMP ?";
 
 std::int64_t write_timestamp_us(std::int64_t timestamp_ms, std::int64_t offset) {
   return std::max<std::int64_t>(timestamp_ms, 0) * 1000 + offset % 1'000'000;
@@ -21,7 +21,8 @@ std::int64_t write_timestamp_us(std::int64_t timestamp_ms, std::int64_t offset) 
 
 result<std::vector<cql::bound_value>> user_row(const model::user_record& r,
                                                const record_origin& origin,
-                                               std::optional<int> schema_id, int contract_version) {
+                                               std::optional<int> schema_id, int contract_version,
+                                               std::optional<std::string_view> pseudonym_key_id) {
   auto id = cql::uuid_value(*r.get(field::id));
   if (!id) return id.err();
   auto dob = rules::parse_date_days(*r.get(field::dob));
@@ -50,6 +51,7 @@ result<std::vector<cql::bound_value>> user_row(const model::user_record& r,
       cql::int_value(origin.partition),
       cql::bigint_value(origin.offset),
       origin.timestamp_ms >= 0 ? cql::timestamp_value(origin.timestamp_ms) : std::nullopt,
+      pseudonym_key_id ? cql::text_value(*pseudonym_key_id) : std::nullopt,
       cql::bigint_value(write_timestamp_us(origin.timestamp_ms, origin.offset))};
 }
 

@@ -24,6 +24,7 @@ ROW_COLUMNS = (
     "source_partition",
     "source_offset",
     "produced_at",
+    "pseudonym_key_id",
 )
 
 

@@ -6,8 +6,11 @@ the Spark job survives a SIGKILL of its driver; and it runs on a Spark standalon
 that `sluice up --spark-cluster true` starts."""
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import struct
 import subprocess
 import time
@@ -29,12 +32,15 @@ from tests.e2e.helpers import (
     drop_lane,
     generate,
     high_watermarks,
+    json_key,
+    json_value,
     lane_flags,
     make_lane,
     metric,
     produce_json,
     read_raw,
     run_processor_to_end,
+    stored_rows,
     verify,
 )
 from tests.e2e.spark_helpers import (
@@ -262,6 +268,80 @@ def comparable(letter: Letter) -> tuple:
     return (letter.key, letter.value, tuple(sorted(headers.items())))
 
 
+PSEUDONYMISED = ("email", "phone", "last_name")
+
+
+def hmac_hex(key: str, value: str) -> str:
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def test_spark_and_cpp_pseudonymise_the_same_fields_into_the_same_cells(
+    sluice_bin: Path, lane: Lane, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--pseudonymise email,phone,last_name` with one key (SLUICE_PSEUDONYM_KEY, the default
+    source) in both processors: the same rows cell by cell, each naming the key's id, the
+    chosen fields as HMAC-SHA-256 hex of the raw values, no raw value of them in any cell,
+    and dead letters with the raw bytes."""
+    key = secrets.token_urlsafe(32)
+    monkeypatch.setenv("SLUICE_PSEUDONYM_KEY", key)
+    key_id = hmac_hex(key, "sluice-pseudonym-key-id")[:16]
+    avsc = json.loads((repo / "contract" / "user.avsc").read_text())
+    schema_id = register(f"{lane.raw}-value", avsc)
+    users = generate(sluice_bin, seed=29, count=800, bad_ratio=0.2)
+    records: list[Outgoing] = []
+    for i, user in enumerate(users):  # every other one as Avro, the rest as JSON
+        fields = {k: v.encode() for k, v in user.items() if k in USER_FIELDS and v is not None}
+        value = avro_user(schema_id, fields) if i % 2 else json_value(user)
+        records.append((json_key(user), value, 0, f"user-{i}"))
+    produce(lane.raw, records)
+    valid = {u["id"]: u for u in users if u["_bad_kind"] == "none"}
+
+    other = make_lane(repo)
+    try:
+        spark = spark_lane(other, lane.raw)
+        flag = ("--pseudonymise", ",".join(PSEUDONYMISED))
+        runs = [
+            run_spark_to_end(sluice_bin, spark, tmp_path / "checkpoint", *flag),
+            run_processor_to_end(sluice_bin, lane, *flag),
+        ]
+        assert all(key not in r.stdout + r.stderr for r in runs), "the key is never logged"
+        assert all(f"key id {key_id}" in r.stdout + r.stderr for r in runs), [
+            r.stderr[-2000:] for r in runs
+        ]
+
+        cpp_rows, spark_rows = rows_with_writetime(lane), rows_with_writetime(spark)
+        assert cpp_rows.keys() == valid.keys()
+        differing = [i for i in cpp_rows.keys() | spark_rows.keys()
+                     if cpp_rows.get(i) != spark_rows.get(i)]  # fmt: skip
+        assert not differing, [(i, cpp_rows.get(i), spark_rows.get(i)) for i in differing[:3]]
+
+        # A raw value of a chosen field must be in no cell, unless it is also the raw value
+        # of a field stored as received (a last name can be someone's first name).
+        kept = {v for u in users for k, v in u.items() if k not in PSEUDONYMISED and v}
+        secret = {u[f] for u in users for f in PSEUDONYMISED if u.get(f)} - kept
+        assert len(secret) > 1000
+        for stored in (lane, spark):
+            for row_id, row in stored_rows(stored).items():
+                assert row.pseudonym_key_id == key_id, (stored.keyspace, row_id)
+                cells = {str(cell) for cell in row if cell is not None}
+                assert not cells & secret, (stored.keyspace, row_id, cells & secret)
+                raw = valid[row_id]
+                for f in PSEUDONYMISED:
+                    want = None if raw.get(f) is None else hmac_hex(key, raw[f])
+                    assert getattr(row, f) == want, (stored.keyspace, row_id, f)
+                assert (row.first_name, row.address) == (raw["first_name"], raw["address"])
+
+        raw_values = {r.position: r.value for r in read_raw(lane.raw)}
+        cpp_letters, spark_letters = letters_by_source(lane), letters_by_source(spark)
+        assert cpp_letters.keys() == spark_letters.keys()
+        assert len(cpp_letters) == len(users) - len(valid)
+        for source, (letter,) in cpp_letters.items():
+            assert letter.value == raw_values[source], source
+            assert comparable(letter) == comparable(spark_letters[source][0]), source
+    finally:
+        drop_lane(other)
+
+
 def test_spark_job_killed_mid_run_resumes_from_its_checkpoint_exactly_once(
     sluice_bin: Path, lane: Lane, tmp_path: Path
 ) -> None:
@@ -404,6 +484,14 @@ def test_spark_job_refuses_bad_configuration_with_a_message_that_says_what_to_do
     assert "--master must be local, local[N], local[*] or spark://HOST:PORT, got 'yarn'" in (
         bad_master.stderr
     )
+    row_key = spark_cli(sluice_bin, "--pseudonymise", "email,id")
+    assert row_key.returncode == 2
+    assert "'id' is refused: the row key cannot be pseudonymised" in row_key.stderr
+    short_key = spark_cli(
+        sluice_bin, "--pseudonymise", "email", env={"SLUICE_PSEUDONYM_KEY": "short-key"}
+    )
+    assert short_key.returncode == 2 and "short-key" not in short_key.stderr
+    assert "from $SLUICE_PSEUDONYM_KEY is 9 bytes" in short_key.stderr, short_key.stderr
     no_registry = spark_cli(sluice_bin, "--topic", lane.raw, "--registry", "http://127.0.0.1:1")
     assert no_registry.returncode == 2
     assert "the schema registry at http://127.0.0.1:1 does not answer" in no_registry.stderr

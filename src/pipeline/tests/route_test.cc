@@ -137,3 +137,35 @@ TEST(WriteTimestamp, LaterOffsetWinsWithinOneMillisecondAcrossAMultipleOfAThousa
 
 }  // namespace
 }  // namespace sluice::pipeline
+
+namespace sluice::pipeline {
+namespace {
+
+TEST_F(Route, PseudonymsReplaceChosenFieldsOfValidRowsOnlyAfterTheRulesJudgedTheRawValues) {
+  auto pseudonyms =
+      privacy::pseudonymiser::create({model::field::email}, "route-test-pseudonym-key", "k1");
+  ASSERT_TRUE(pseudonyms) << pseudonyms.err().message;
+  gen::generator generator({.seed = 9});
+  auto record = generator.make_record(1).record;
+  auto raw_email = *record.get(model::field::email);
+  std::string json;
+  model::append_json(record, json);
+  record_view view{"users.raw", 3, 42, 1700000000000, json};
+  auto routed = route_record(view, decoder_, rules_, now_, violated_, &*pseudonyms);
+  ASSERT_TRUE(std::holds_alternative<std::vector<cql::bound_value>>(routed));
+  const auto& row = std::get<std::vector<cql::bound_value>>(routed);
+  EXPECT_EQ(row[3], cql::text_value(privacy::pseudonym("route-test-pseudonym-key", raw_email)));
+  EXPECT_EQ(row[row.size() - 2], cql::text_value("k1"));  // pseudonym_key_id, before the time
+
+  // (Had the pseudonym been judged, the email rule would have refused its hex.) A raw
+  // email the rules refuse is still a dead letter.
+  record.set(model::field::email, "not-an-email");
+  model::append_json(record, json = "");
+  view.value = json;
+  routed = route_record(view, decoder_, rules_, now_, violated_, &*pseudonyms);
+  ASSERT_TRUE(std::holds_alternative<dead_letter>(routed));
+  EXPECT_EQ(std::get<dead_letter>(routed).fields, "email");
+}
+
+}  // namespace
+}  // namespace sluice::pipeline

@@ -3,6 +3,7 @@ message naming the flag and its allowed range."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -31,3 +32,62 @@ def test_an_out_of_range_tuning_value_is_refused_naming_the_flag(
     )
     assert run.returncode == 2
     assert f"{flag}: '{value}' must be {allowed}" in run.stderr
+
+
+PSEUDONYM_KEY = "a-pseudonym-key-of-some-length"
+
+
+@pytest.mark.parametrize(
+    ("flags", "environment", "message"),
+    [
+        (["--pseudonymise", "email,dob"], {}, "'dob' is a typed date/timestamp column"),
+        (["--pseudonymise", "id"], {}, "'id' is the row key"),
+        (["--pseudonymise", "email,emial"], {}, "unknown field 'emial'"),
+        (["--pseudonymise", "email,,phone"], {}, "empty field name"),
+        (["--pseudonym-key-file", "/tmp/k"], {}, "--pseudonym-key-file given without"),
+        (["--pseudonym-key-id", "k1"], {}, "--pseudonym-key-id given without"),
+        (
+            ["--pseudonymise", "email", "--pseudonym-key-env", "K", "--pseudonym-key-file", "/k"],
+            {},
+            "both given",
+        ),
+        (["--pseudonymise", "email"], {}, "SLUICE_PSEUDONYM_KEY is not set"),
+        (
+            ["--pseudonymise", "email", "--pseudonym-key-file", "/nonexistent/k"],
+            {},
+            "/nonexistent/k",
+        ),
+        (
+            ["--pseudonymise", "email", "--pseudonym-key-id", "has space"],
+            {"SLUICE_PSEUDONYM_KEY": PSEUDONYM_KEY},
+            "--pseudonym-key-id 'has space'",
+        ),
+    ],
+)
+def test_a_bad_pseudonymisation_setting_is_refused_naming_it(
+    sluice_bin: Path, flags: list[str], environment: dict[str, str], message: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SLUICE_PSEUDONYM_KEY"} | environment
+    run = subprocess.run(
+        [str(sluice_bin), "process", *flags, "--metrics-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert run.returncode == 2, run.stderr
+    assert message in run.stderr
+
+
+def test_a_short_pseudonym_key_is_refused_by_length_without_echoing_it(sluice_bin: Path) -> None:
+    env = os.environ | {"MY_KEY": "short-secret"}
+    run = subprocess.run(
+        [str(sluice_bin), "process", "--pseudonymise", "email", "--pseudonym-key-env", "MY_KEY"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "environment variable MY_KEY has 12 bytes; at least 16 are needed" in run.stderr
+    assert "short-secret" not in run.stderr + run.stdout
