@@ -1,7 +1,8 @@
 // `sluice ui`: the console (src/console), a web UI and JSON API for Kafka, the registry
 // and the pipeline. Its engines' addresses come from the stack settings (the same
 // config file, SLUICE_* variables and flags as `sluice up`); the access token comes
-// from a file or SLUICE_UI_TOKEN, never from the command line.
+// from a file or SLUICE_UI_TOKEN, never from the command line, and so do the Kafka and
+// registry passwords (the shared flags of src/cli/secret_flags.h).
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "base/error.h"
 #include "cli/cassandra_flags.h"
+#include "cli/secret_flags.h"
 #include "cli/service.h"
 #include "cli/stack_options.h"
 #include "cli/verb.h"
@@ -25,7 +27,11 @@ struct ui_options {
   std::string bind = "127.0.0.1";
   int port = 0;  // 0: the stack's ui_port
   std::string token_file;
-  std::string bootstrap, registry, process_metrics, spark_metrics, producer_metrics, airflow_url;
+  kafka::client_settings kafka;  // bootstrap empty: the stack's
+  kafka_flags kafka_extra;
+  std::string registry;  // empty: the stack's
+  registry_flags registry_extra;
+  std::string process_metrics, spark_metrics, producer_metrics, airflow_url;
   cql::session_config cassandra;
   cassandra_flags cassandra_extra;
 };
@@ -52,15 +58,19 @@ console::console_options console_settings(ui_options& o) {
   c.host = o.bind;
   c.port = o.port > 0 ? o.port : config.ui_port;
   c.access_token = read_token(o);
-  c.kafka.bootstrap_servers = fmt::format("{}:{}", config.host, config.kafka_port);
+  c.kafka = o.kafka;
+  if (c.kafka.bootstrap_servers.empty()) {
+    c.kafka.bootstrap_servers = fmt::format("{}:{}", config.host, config.kafka_port);
+  }
   c.kafka.client_id = "sluice-ui";
+  apply_kafka_flags(o.kafka_extra, c.kafka);
   c.registry_url = fmt::format("http://{}:{}", config.host, config.registry_port);
   c.cassandra = o.cassandra;
   if (c.cassandra.host == cql::session_config{}.host) c.cassandra.host = config.host;
   if (c.cassandra.port == cql::session_config{}.port) c.cassandra.port = config.cassandra_port;
   apply_cassandra_flags(o.cassandra_extra, "cql-", c.cassandra);
-  if (!o.bootstrap.empty()) c.kafka.bootstrap_servers = o.bootstrap;
   if (!o.registry.empty()) c.registry_url = o.registry;
+  apply_registry_flags(o.registry_extra, c.registry_url);
   c.cpp_metrics_url = fmt::format("http://{}:{}/metrics", config.host, config.process_metrics_port);
   c.producer_metrics_url =
       fmt::format("http://{}:{}/metrics", config.host, config.process_metrics_port + 1);
@@ -97,8 +107,10 @@ SLUICE_VERB("ui", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option(
       "--token-file", o->token_file,
       "file holding the access token (or set SLUICE_UI_TOKEN); required beyond loopback");
-  cmd->add_option("--bootstrap", o->bootstrap, "Kafka bootstrap servers (default: the stack's)");
-  cmd->add_option("--registry", o->registry, "schema registry URL (default: the stack's)");
+  o->kafka.bootstrap_servers.clear();
+  add_kafka_flags(cmd, o->kafka, o->kafka_extra);
+  add_registry_flags(cmd, o->registry, o->registry_extra,
+                     "schema registry URL (default: the stack's)");
   cmd->add_option("--process-metrics", o->process_metrics, "URL of `sluice process` /metrics");
   cmd->add_option("--spark-metrics", o->spark_metrics, "URL of the Spark job's /metrics");
   cmd->add_option("--producer-metrics", o->producer_metrics, "URL of `sluice produce` /metrics");

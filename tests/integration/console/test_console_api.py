@@ -448,3 +448,39 @@ def test_a_taken_port_is_reported_with_the_port(sluice_bin: Path) -> None:
         timeout=30,
     )
     assert run.returncode != 0 and UI.rsplit(":", 1)[1] in run.stderr
+
+
+def test_registry_and_kafka_secrets_come_from_the_environment_and_are_never_shown(
+    sluice_bin: Path,
+) -> None:
+    canary = "ui-canary-" + uuid.uuid4().hex
+    port = free_port()
+    env = os.environ | {"UI_REGISTRY_PASSWORD": canary}
+    process = subprocess.Popen(
+        [str(sluice_bin), "ui", "--port", str(port), "--registry-user", "console",
+         "--registry-password-env", "UI_REGISTRY_PASSWORD"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert wait_for(lambda: _answers(f"{url}/health"), timeout=20, every=0.2)
+        registry = requests.get(f"{url}/api/v1/registry", timeout=20)
+        assert registry.status_code == 200, registry.text
+        assert registry.json()["url"].startswith("http://***@")
+        assert "users.raw-value" in {s["subject"] for s in registry.json()["subjects"]}
+        for path in ("/api/v1/registry", "/api/v1/flow", "/metrics"):
+            answer = requests.get(f"{url}{path}", timeout=20)
+            assert answer.status_code == 200 and canary not in answer.text, path
+        cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes()
+        assert canary.encode() not in cmdline
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert canary not in (process.stderr.read() if process.stderr else b"").decode()
+
+    refused = subprocess.run(
+        [str(sluice_bin), "ui", "--port", str(free_port()), "-X", f"sasl.password={canary}"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "--kafka-password" in refused.stderr
+    assert canary not in refused.stderr
