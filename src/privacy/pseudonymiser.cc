@@ -151,8 +151,8 @@ std::string derive_key_id(std::string_view key) {
 
 result<void> check_key_id(std::string_view id) {
   auto allowed = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   };
   if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), allowed)) {
     return make_error(errc::invalid_argument,
@@ -178,10 +178,13 @@ result<pseudonymiser> pseudonymiser::create(std::vector<field> fields, std::stri
   return p;
 }
 
-pseudonymiser::~pseudonymiser() { wipe(); }
+pseudonymiser::~pseudonymiser() {
+  wipe();
+}
 
 pseudonymiser::pseudonymiser(pseudonymiser&& other) noexcept
-    : fields_(std::move(other.fields_)), key_(std::move(other.key_)),
+    : fields_(std::move(other.fields_)),
+      key_(std::move(other.key_)),
       key_id_(std::move(other.key_id_)) {
   other.wipe();
 }
