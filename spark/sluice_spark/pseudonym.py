@@ -177,4 +177,6 @@ def field_columns(p: Pseudonymisation | None, fields: tuple[str, ...]) -> dict[s
 
 
 def key_id_column(p: Pseudonymisation | None) -> Column:
-    return F.lit(p.key_id if p else None).cast("string").alias("pseudonym_key_id")
+    """`pseudonym_key_id`: the key's id, or empty (not null) for rows stored as received,
+    like the C++ processor: a null would be a tombstone cell in every row."""
+    return F.lit(p.key_id if p else "").cast("string").alias("pseudonym_key_id")

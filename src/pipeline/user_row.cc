@@ -33,25 +33,17 @@ result<std::vector<cql::bound_value>> user_row(const model::user_record& r,
     return r.get(f) ? cql::text_value(*r.get(f)) : std::nullopt;
   };
   return std::vector<cql::bound_value>{
-      *id,
-      text(field::first_name),
-      text(field::last_name),
-      text(field::email),
-      text(field::phone),
-      text(field::gender),
-      cql::date_value(*dob),
-      text(field::address),
-      text(field::postcode),
-      text(field::username),
-      cql::timestamp_value(*registered),
-      text(field::picture),
-      cql::int_value(contract_version),
-      schema_id ? cql::int_value(*schema_id) : std::nullopt,
-      cql::text_value(origin.topic),
-      cql::int_value(origin.partition),
+      *id, text(field::first_name), text(field::last_name), text(field::email), text(field::phone),
+      text(field::gender), cql::date_value(*dob), text(field::address), text(field::postcode),
+      text(field::username), cql::timestamp_value(*registered), text(field::picture),
+      cql::int_value(contract_version), schema_id ? cql::int_value(*schema_id) : std::nullopt,
+      cql::text_value(origin.topic), cql::int_value(origin.partition),
       cql::bigint_value(origin.offset),
       origin.timestamp_ms >= 0 ? cql::timestamp_value(origin.timestamp_ms) : std::nullopt,
-      pseudonym_key_id ? cql::text_value(*pseudonym_key_id) : std::nullopt,
+      // Empty, not null, when stored as received: a null would be a tombstone cell in every
+      // row (scans count those against Cassandra's tombstone thresholds), and leaving the
+      // column out would keep an earlier version's key id on a row now holding raw values.
+      cql::text_value(pseudonym_key_id.value_or("")),
       cql::bigint_value(write_timestamp_us(origin.timestamp_ms, origin.offset))};
 }
 

@@ -39,7 +39,7 @@ struct record_origin {
 
 /// The typed column values of a record that passed the rules, in upsert_user_cql's
 /// order, the write timestamp last. `pseudonym_key_id` names the key whose pseudonyms
-/// replaced some of the record's fields (null column when none did). Fails (parse) when a
+/// replaced some of the record's fields (an empty cell when none did). Fails (parse) when a
 /// value that passed the rules still cannot be typed.
 result<std::vector<cql::bound_value>> user_row(
     const model::user_record& record, const record_origin& origin, std::optional<int> schema_id,

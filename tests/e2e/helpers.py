@@ -445,7 +445,7 @@ def row_problems(
         "source_partition": raw.partition,
         "source_offset": raw.offset,
         "produced_at": raw.timestamp_ms,
-        "pseudonym_key_id": None,
+        "pseudonym_key_id": "",
     }
     if set(row._fields) != set(expected):
         return [f"row {user['id']}: columns {sorted(row._fields)}, expected {sorted(expected)}"]

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -21,9 +22,11 @@ from tests.e2e.helpers import (
     process_command,
     produce_json,
     read_all,
+    run_processor_to_end,
     stored_rows,
     verify,
 )
+from tests.endpoints import SLUICE_FLAGS
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -78,3 +81,27 @@ def test_pseudonymised_fields_never_reach_cassandra_raw_and_rows_name_their_key(
         for m in letters
         if m.value() and m.value().startswith(b"{")
     )
+
+
+def test_rows_stored_as_received_have_an_empty_key_id_and_no_tombstone_cell(
+    sluice_bin: Path, lane: Lane
+) -> None:
+    """Avro records (a schema id on every row) with every field set: the scan must meet no
+    tombstone cell, so the key id column, written on every row, is written as a value."""
+    produce = subprocess.run(
+        [str(sluice_bin), "produce", "--topic", lane.raw, "--count", "150", "--seed", "43",
+         "--bad-ratio", "0", *SLUICE_FLAGS],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert produce.returncode == 0, produce.stderr[-2000:]
+    run_processor_to_end(sluice_bin, lane)
+    rows = stored_rows(lane)
+    assert rows and all(row.pseudonym_key_id == "" for row in rows.values())
+    scan = lane.session.execute(f"SELECT * FROM {lane.keyspace}.users", trace=True, timeout=60)
+    assert len(list(scan)) == len(rows)
+    events = [e.description for e in scan.get_query_trace(max_wait_sec=20).events]
+    counts = [re.search(r"Read (\d+) live rows and (\d+) tombstone cells", e) for e in events]
+    found = [(int(m[1]), int(m[2])) for m in counts if m]
+    assert found and sum(live for live, _ in found) == len(rows), events
+    nulls = sum(v is None for row in rows.values() for v in row._asdict().values())
+    assert sum(tombstones for _, tombstones in found) == nulls, (found, nulls)
