@@ -2,15 +2,19 @@
 //   sluice dlq counts                     dead letters by rule, field and source topic
 //   sluice dlq show [--rule R] [--limit N] the records with their reasons
 //   sluice dlq replay --rule R [--to T]   send them back to the raw topic
+//   sluice dlq purge --older-than 7d      delete old letters, receipts first
 #include <memory>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/duration.h"
 #include "base/error.h"
 #include "cli/secret_flags.h"
 #include "cli/table.h"
 #include "cli/verb.h"
 #include "pipeline/dlq.h"
+#include "pipeline/dlq_purge.h"
 #include "rules/rules.h"
 
 namespace sluice::cli {
@@ -26,6 +30,7 @@ struct dlq_options {
   std::string target_topic = "users.raw";
   std::size_t replay_limit = 0;
   bool dry_run = false;
+  std::string older_than;
 };
 
 int run_counts(const dlq_options& o) {
@@ -126,6 +131,37 @@ int run_replay(const dlq_options& o) {
   return 0;
 }
 
+int run_purge(const dlq_options& o) {
+  auto older = parse_duration(o.older_than);
+  if (!older) throw fatal_error(fmt::format("--older-than: {}", older.err().message));
+  const auto& topic = o.settings.dlq_topic;
+  pipeline::purge_settings s{.dlq = o.settings,
+                             .older_than = *older,
+                             .older_than_text = o.older_than,
+                             .dry_run = o.dry_run};
+  s.progress = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
+  auto report = pipeline::purge_dead_letters(s);
+  if (!report) throw fatal_error(report.err());
+  const auto& r = *report;
+  if (r.partitions.empty()) {
+    fmt::print("nothing to purge: no letter of {} is older than {}\n", topic, o.older_than);
+    return 0;
+  }
+  std::vector<std::string> numbers;
+  for (const auto& p : r.partitions) numbers.push_back(std::to_string(p.partition));
+  if (o.dry_run) {
+    fmt::print("dry run: {} letter(s) of {} older than {} would be purged (nothing changed):\n",
+               r.letters, topic, o.older_than);
+  } else {
+    fmt::print("purged {} letters from {} partitions {}; receipts in {}\n", r.letters, topic,
+               fmt::join(numbers, ", "), r.receipts_topic);
+  }
+  for (const auto& p : r.partitions)
+    fmt::print("  partition {}: offsets {}..{} ({} letters)\n", p.partition, p.from_offset,
+               p.to_offset - 1, p.letters);
+  return 0;
+}
+
 void add_common(CLI::App* cmd, dlq_options& o) {
   add_kafka_flags(cmd, o.settings.kafka, o.kafka);
   cmd->add_option("--dlq-topic", o.settings.dlq_topic, "dead-letter topic");
@@ -133,7 +169,7 @@ void add_common(CLI::App* cmd, dlq_options& o) {
 
 std::function<int()> install_dlq(CLI::App& root) {
   auto o = std::make_shared<dlq_options>();
-  auto* cmd = root.add_subcommand("dlq", "dead letters: counts by rule, show, replay");
+  auto* cmd = root.add_subcommand("dlq", "dead letters: counts by rule, show, replay, purge");
   cmd->require_subcommand(1);
   auto* counts = cmd->add_subcommand("counts", "dead letters by rule, field and source topic");
   add_common(counts, *o);
@@ -152,10 +188,20 @@ std::function<int()> install_dlq(CLI::App& root) {
   replay->add_option("--to", o->target_topic, "topic to send them to");
   replay->add_option("--limit", o->replay_limit, "at most this many (0: all)");
   replay->add_flag("--dry-run", o->dry_run, "count what would be replayed, send nothing");
-  return [o, counts, show, replay] {
+  auto* purge = cmd->add_subcommand(
+      "purge", "delete dead letters older than a duration, writing receipts for verify first");
+  add_kafka_flags(purge, o->settings.kafka, o->kafka);
+  purge->add_option("--topic,--dlq-topic", o->settings.dlq_topic, "dead-letter topic");
+  purge
+      ->add_option("--older-than", o->older_than,
+                   "purge letters older than this (30s, 15m, 12h, 7d)")
+      ->required();
+  purge->add_flag("--dry-run", o->dry_run, "print what would be purged, change nothing");
+  return [o, counts, show, replay, purge] {
     apply_kafka_flags(o->kafka, o->settings.kafka);
     if (counts->parsed()) return run_counts(*o);
     if (show->parsed()) return run_show(*o);
+    if (purge->parsed()) return run_purge(*o);
     (void)replay;
     return run_replay(*o);
   };

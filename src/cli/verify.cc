@@ -1,6 +1,7 @@
 // `sluice verify`: reconcile the raw topic (below a snapshot, or one produce run's
 // manifest) against Cassandra rows and dead letters; exit 1 on any mismatch (missing,
-// in both sinks, unexpected or unprocessed records), naming the records.
+// in both sinks, unexpected or unprocessed records), naming the records; records whose
+// dead letters `sluice dlq purge` deleted count as purged, named by its receipts.
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -45,6 +46,16 @@ void print_text(const pipeline::verify_report& r, const verify_options& o) {
   fmt::print("superseded      {:>10}  (a later version of the id is stored)\n", r.superseded);
   fmt::print("dead-lettered   {:>10}  ({})\n", r.dead_lettered, s.dlq_topic);
   for (const auto& [rule, n] : r.dead_by_rule) fmt::print("  {:<28} {:>8}\n", rule, n);
+  fmt::print("purged          {:>10}  (dead-lettered, then purged; {} receipt(s) in {})\n",
+             r.purged, r.purge_receipts, pipeline::receipts_topic(s.dlq_topic));
+  if (!r.letters_removed_without_receipt.empty()) {
+    fmt::print(
+        "dead letters removed without a purge receipt (retention?): records dead-lettered "
+        "there count as missing\n");
+    for (const auto& gap : r.letters_removed_without_receipt)
+      fmt::print("  {} partition {}: offsets {}..{}\n", s.dlq_topic, gap.partition, gap.from,
+                 gap.to - 1);
+  }
   fmt::print("missing         {:>10}\n", r.missing);
   print_records("missing", r.missing_records, r.missing);
   fmt::print("in both sinks   {:>10}\n", r.in_both);

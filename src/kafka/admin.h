@@ -1,7 +1,7 @@
 // Kafka admin helpers: create topics (partitions, replication, configs such as
 // cleanup.policy=compact), read partition counts, watermarks, and a consumer group's
-// committed offsets (for lag). Built on librdkafka's C admin API through a producer
-// handle, since the C++ API has no admin calls.
+// committed offsets (for lag); delete the records below an offset (DeleteRecords). Built on
+// librdkafka's C admin API through a producer handle, since the C++ API has no admin calls.
 #pragma once
 
 #include <chrono>
@@ -154,6 +154,13 @@ class admin {
   result<void> set_group_offsets(const std::string& group_id,
                                  const std::vector<topic_partition_offset>& offsets,
                                  std::chrono::milliseconds timeout);
+
+  /// Deletes every record below each given offset (Kafka DeleteRecords; the offset itself
+  /// is kept): the partition's log start offset (low watermark) moves up to it. Returns
+  /// each partition's low watermark afterwards. errc::not_found names a topic or partition
+  /// that does not exist; an offset past the high watermark is refused naming it.
+  result<std::vector<topic_partition_offset>> delete_records(
+      const std::vector<topic_partition_offset>& before, std::chrono::milliseconds timeout);
 
  private:
   admin() = default;

@@ -1,9 +1,10 @@
 // The cluster-wide half of kafka::admin (see admin.h): metadata, topic configurations,
-// topic deletion, consumer groups (list, describe, offsets by time, offset reset), on
-// librdkafka's C admin API. The console is its main user.
+// topic deletion, record deletion below an offset, consumer groups (list, describe,
+// offsets by time, offset reset), on librdkafka's C admin API. The console is its main user.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "kafka/admin.h"
 #include "kafka/admin_internal.h"
@@ -257,6 +258,68 @@ result<void> admin::set_group_offsets(const std::string& group_id,
                       done.err().message);
   }
   return ok();
+}
+
+result<std::vector<topic_partition_offset>> admin::delete_records(
+    const std::vector<topic_partition_offset>& before, std::chrono::milliseconds timeout) {
+  std::vector<topic_partition_offset> out;
+  if (before.empty()) return out;
+  rd_kafka_t* rk = handle_->c_ptr();
+  auto opts = make_options(rk, RD_KAFKA_ADMIN_OP_DELETERECORDS, timeout);
+  if (!opts) return opts.err();
+  char errstr[512];
+  rd_kafka_AdminOptions_set_operation_timeout((*opts).get(), static_cast<int>(timeout.count()),
+                                              errstr, sizeof errstr);
+  std::map<std::pair<std::string, int32_t>, int64_t> requested;
+  partition_list_ptr list(rd_kafka_topic_partition_list_new(static_cast<int>(before.size())));
+  for (const auto& b : before) {
+    rd_kafka_topic_partition_list_add(list.get(), b.topic.str().c_str(), b.partition.value())
+        ->offset = b.offset.value();
+    requested[{b.topic.str(), b.partition.value()}] = b.offset.value();
+  }
+  rd_kafka_DeleteRecords_t* spec = rd_kafka_DeleteRecords_new(list.get());  // copies the list
+  queue_ptr queue(rd_kafka_queue_new(rk));
+  rd_kafka_DeleteRecords(rk, &spec, 1, (*opts).get(), queue.get());
+  rd_kafka_DeleteRecords_destroy(spec);
+  auto what = fmt::format("deleting the records of topic {}", before.front().topic.str());
+  auto ev = wait_result(queue.get(), timeout, what);
+  if (!ev) {
+    // librdkafka fails the whole request when it finds no leader ("No leaders found"),
+    // which is what a topic that does not exist looks like: say so.
+    for (const auto& [tp, below] : requested) {
+      auto count = partition_count(topic(tp.first), timeout);
+      if (!count && count.err().code == errc::not_found)
+        return make_error(errc::not_found, "deleting the records of topic {}: it does not exist",
+                          tp.first);
+    }
+    return ev.err();
+  }
+  event_ptr owned(*ev);
+  const auto* offsets =
+      rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(owned.get()));
+  for (int i = 0; offsets != nullptr && i < offsets->cnt; ++i) {
+    const auto& e = offsets->elems[i];
+    auto below = requested[{e.topic, e.partition}];
+    if (e.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+        e.err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+        e.err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+      return make_error(errc::not_found, "deleting the records of {}[{}]: no such partition",
+                        e.topic, e.partition);
+    }
+    if (e.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
+      return make_error(errc::invalid_argument,
+                        "deleting the records of {}[{}] below offset {}: the offset is past the "
+                        "partition's end",
+                        e.topic, e.partition, below);
+    }
+    if (e.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return kafka_error(e.err, fmt::format("deleting the records of {}[{}] below offset {}",
+                                            e.topic, e.partition, below));
+    }
+    out.push_back({topic(e.topic), partition(e.partition), offset(e.offset)});
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace sluice::kafka

@@ -1,6 +1,6 @@
 // The accounting behind `sluice verify` (see verify.h): snapshot, wait for the group,
-// then three reads (the dead-letter topic, the `users` rows, the raw records of the
-// snapshot) and a pass over the raw records that places each one.
+// then three reads (the dead-letter topic and its purge receipts, the `users` rows, the
+// raw records of the snapshot) and a pass over the raw records that places each one.
 #include "pipeline/verify.h"
 
 #include <algorithm>
@@ -103,6 +103,40 @@ result<dead_letter_index> read_dead_letters(
         ++index.by_rule[m.header("sluice.rule").value_or("?")];
       });
   if (!read) return read.err();
+  return index;
+}
+
+/// The source positions of purged letters, from the receipts of ranges that lie below
+/// their letter partition's log start (so the letters are gone), and the offsets below a
+/// log start that no receipt covers. Read after the letters: a purge writes its receipts
+/// before it deletes, so a letter deleted since is named by a receipt read now.
+struct purge_index {
+  std::unordered_set<std::uint64_t> positions;  // in the snapshot
+  std::vector<offset_gap> removed_without_receipt;
+  std::int64_t receipts = 0;
+};
+
+result<purge_index> read_purges(const verify_settings& s, kafka::admin& admin,
+                                const std::map<std::int32_t, kafka::offset_span>& spans) {
+  auto extent = kafka::current_extent(admin, kafka::topic(s.dlq_topic));
+  if (!extent) return extent.err();
+  std::map<std::int32_t, std::int64_t> log_start;
+  for (const auto& [p, span] : *extent) log_start[p] = span.begin;
+  auto ledger = read_purge_ledger(s.kafka, admin, s.dlq_topic);
+  if (!ledger) return ledger.err();
+  purge_index index;
+  index.receipts = ledger->receipts;
+  for (const auto& [p, ranges] : ledger->ranges) {
+    for (const auto& range : ranges) {
+      auto source = range.sources.find(s.source_topic);
+      if (!range_deleted(range, log_start) || source == range.sources.end()) continue;
+      for (const auto& [partition, offsets] : source->second)
+        for (auto offset : offsets)
+          if (in_snapshot(spans, partition, offset))
+            index.positions.insert(position_key(partition, offset));
+    }
+  }
+  index.removed_without_receipt = unreceipted_below_log_start(*ledger, log_start);
   return index;
 }
 
@@ -284,11 +318,13 @@ result<verify_report> verify(const verify_settings& settings) {
   auto started = clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(clock::now() - started).count(); };
   result<dead_letter_index> letters = make_error(errc::internal, "not read");
+  result<purge_index> purges = make_error(errc::internal, "not read");
   result<std::vector<raw_record>> raw = make_error(errc::internal, "not read");
   double letters_took = 0, raw_took = 0;
   {
     std::jthread letter_reader([&] {
       letters = read_dead_letters(s, report.snapshot);
+      if (letters) purges = read_purges(s, **admin, report.snapshot);
       letters_took = seconds();
     });
     std::jthread raw_reader([&] {
@@ -299,12 +335,17 @@ result<verify_report> verify(const verify_settings& settings) {
     rows = std::move(rows_read);
   }
   if (!letters) return letters.err();
+  if (!purges) return purges.err();
   if (!raw) return raw.err();
   if (!rows) return rows.err();
   say(s, fmt::format("read {} raw record(s) in {:.1f} s, {} row(s) and {} dead letter(s) in "
                      "{:.1f} s and {:.1f} s",
                      raw->size(), raw_took, rows->size(), letters->positions.size(), seconds(),
                      letters_took));
+  if (purges->receipts > 0)
+    say(s, fmt::format("read {} purge receipt(s) of {}: {} purged letter position(s) in the "
+                       "snapshot",
+                       purges->receipts, receipts_topic(s.dlq_topic), purges->positions.size()));
 
   // Rows that name a position in the snapshot, by position: each must be the record there,
   // of the same id (a row naming another id's record does not store that record).
@@ -333,13 +374,14 @@ result<verify_report> verify(const verify_settings& settings) {
     auto position = position_key(r.partition, r.offset);
     bool lettered = letters->positions.count(position) != 0;
     if (lettered) letters_seen.insert(position);
+    bool purged = !lettered && purges->positions.count(position) != 0;
     auto row = row_positions.find(position);
     // A record whose id verify cannot read (not a UUID) is taken at the row's word.
     if (row != row_positions.end() &&
         (r.id.empty() || std::find(row->second.ids.begin(), row->second.ids.end(), r.id) !=
                              row->second.ids.end())) {
       row->second.matched = r.id.empty() ? row->second.ids.front() : r.id;
-      if (lettered) {
+      if (lettered || purged) {
         ++report.in_both;
         note(report.in_both_records, r);
       } else {
@@ -349,6 +391,10 @@ result<verify_report> verify(const verify_settings& settings) {
     }
     if (lettered) {
       ++report.dead_lettered;
+      continue;
+    }
+    if (purged) {  // dead-lettered, then purged
+      ++report.purged;
       continue;
     }
     if (!r.id.empty()) {
@@ -376,6 +422,8 @@ result<verify_report> verify(const verify_settings& settings) {
       static_cast<std::int64_t>(letters->positions.size() - letters_seen.size());
   report.dead_by_rule = std::move(letters->by_rule);
   report.duplicate_dead_letters = letters->duplicates;
+  report.purge_receipts = purges->receipts;
+  report.letters_removed_without_receipt = std::move(purges->removed_without_receipt);
   return report;
 }
 

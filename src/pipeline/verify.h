@@ -4,6 +4,8 @@
 // every record below it: each record is either dead-lettered (by its source position)
 // or valid, and then its id's row in Cassandra holds it or a later version of that id.
 // Rows and dead letters past the snapshot, and rows of other topics, do not count.
+// A record whose letter was deleted by `sluice dlq purge` counts as purged when a receipt
+// in `<dlq>.purged` names it and its range lies below the letter partition's log start.
 #pragma once
 
 #include <chrono>
@@ -19,6 +21,7 @@
 #include "cql/cql.h"
 #include "kafka/config.h"
 #include "kafka/topic_reader.h"
+#include "pipeline/purge_receipts.h"
 
 namespace sluice::pipeline {
 
@@ -51,7 +54,12 @@ struct verify_report {
   std::int64_t superseded = 0;     // valid records whose id's row holds a later version
   std::int64_t dead_lettered = 0;  // records with a dead letter (by source position)
   std::int64_t duplicate_dead_letters = 0;  // re-sent after a crash (harmless, reported)
-  std::int64_t missing = 0;                 // neither dead-lettered nor in a row
+  std::int64_t purged = 0;                  // dead-lettered, then purged (named by a purge receipt)
+  std::int64_t purge_receipts = 0;          // records of `<dlq>.purged` read
+  // Dead-letter offsets below a partition's log start that no receipt covers: letters
+  // removed by retention (or by hand), whose records can only count as missing.
+  std::vector<offset_gap> letters_removed_without_receipt;
+  std::int64_t missing = 0;  // neither dead-lettered nor in a row
   std::int64_t in_both = 0;  // dead-lettered and also the row of its id: a verdict split
   // rows naming a position in the snapshot that holds no record of their id
   std::int64_t unexpected_rows = 0;

@@ -17,6 +17,10 @@ nlohmann::json verify_report_json(const verify_report& r, const verify_settings&
   auto snapshot = nlohmann::json::object();
   for (const auto& [p, span] : r.snapshot)
     snapshot[std::to_string(p)] = {{"begin", span.begin}, {"end", span.end}};
+  auto removed = nlohmann::json::array();
+  for (const auto& gap : r.letters_removed_without_receipt)
+    removed.push_back(
+        {{"partition", gap.partition}, {"first_offset", gap.from}, {"last_offset", gap.to - 1}});
   return {{"topic", settings.source_topic},
           {"manifest", settings.manifest_path},
           {"snapshot", snapshot},
@@ -24,6 +28,9 @@ nlohmann::json verify_report_json(const verify_report& r, const verify_settings&
           {"stored", r.stored},
           {"superseded", r.superseded},
           {"dead_lettered", r.dead_lettered},
+          {"purged", r.purged},
+          {"purge_receipts", r.purge_receipts},
+          {"dead_letters_removed_without_receipt", removed},
           {"missing", r.missing},
           {"missing_records", records_json(r.missing_records)},
           {"in_both", r.in_both},

@@ -1,6 +1,7 @@
 // Integration tests for the Kafka wrappers against the real broker (127.0.0.1:9092 or
 // SLUICE_KAFKA_BOOTSTRAP): topic creation and partition counts, a produce/consume
-// round trip with headers and delivery reports, and committed offsets / lag.
+// round trip with headers and delivery reports, committed offsets / lag, and deleting
+// the records below an offset.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -247,6 +248,51 @@ TEST(KafkaAdmin, MissingTopicPartitionCountIsNotFound) {
   auto count = adm->partition_count(topic(unique("sluice.it.missing")), 10s);
   ASSERT_FALSE(count);
   EXPECT_EQ(count.err().code, errc::not_found) << count.err().message;
+}
+
+TEST(KafkaAdmin, DeleteRecordsMovesTheLogStartAndReadsBeginThere) {
+  auto adm = make_admin();
+  topic t(unique("sluice.it.deleterecords"));
+  ASSERT_TRUE(adm->create_topics({{t, 2, 1, {}}}, false, 15s));
+  producer_settings ps;
+  ps.client = client();
+  auto prod = producer::create(ps, {});
+  ASSERT_TRUE(prod) << prod.err().message;
+  for (int i = 0; i < 10; ++i) {
+    std::string value = "v" + std::to_string(i);
+    ASSERT_TRUE((*prod)->produce({t, partition(0), "", value, {}}));
+  }
+  ASSERT_TRUE((*prod)->flush(20s));
+
+  auto deleted = adm->delete_records({{t, partition(0), offset(4)}}, 15s);
+  ASSERT_TRUE(deleted) << deleted.err().message;
+  ASSERT_EQ(deleted->size(), 1u);
+  EXPECT_EQ((*deleted)[0].offset.value(), 4);
+  auto marks = adm->query_watermarks({t, partition(0)}, 10s);
+  ASSERT_TRUE(marks) << marks.err().message;
+  EXPECT_EQ(marks->low.value(), 4);
+  EXPECT_EQ(marks->high.value(), 10);
+  std::vector<std::string> read;
+  ASSERT_TRUE(
+      read_topic_to_end(client(), t, [&](const message& m) { read.emplace_back(m.value()); }));
+  EXPECT_EQ(read, (std::vector<std::string>{"v4", "v5", "v6", "v7", "v8", "v9"}));
+
+  // Deleting below the current log start again changes nothing; past the end is refused.
+  auto again = adm->delete_records({{t, partition(0), offset(2)}}, 15s);
+  ASSERT_TRUE(again) << again.err().message;
+  EXPECT_EQ((*again)[0].offset.value(), 4);
+  auto past = adm->delete_records({{t, partition(1), offset(5)}}, 15s);
+  ASSERT_FALSE(past);
+  EXPECT_NE(past.err().message.find(t.str() + "[1]"), std::string::npos) << past.err().message;
+}
+
+TEST(KafkaAdmin, DeleteRecordsOfAMissingTopicIsNotFound) {
+  auto adm = make_admin();
+  topic missing(unique("sluice.it.missing"));
+  auto deleted = adm->delete_records({{missing, partition(0), offset(1)}}, 10s);
+  ASSERT_FALSE(deleted);
+  EXPECT_EQ(deleted.err().code, errc::not_found) << deleted.err().message;
+  EXPECT_NE(deleted.err().message.find(missing.str()), std::string::npos) << deleted.err().message;
 }
 
 }  // namespace
