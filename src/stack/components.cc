@@ -531,6 +531,59 @@ void apply_cassandra_schema(const stack_config& config) {
   }
 }
 
+namespace {
+
+// A dead letter is its raw record plus headers: the dead-letter topic takes the raw
+// topic's largest record (the broker's default limit) with 64 KiB to spare, so no letter
+// of a record the raw topic accepted needs cutting; and it keeps letters dlq_retention.
+std::vector<std::pair<std::string, std::string>> dead_letter_topic_configs(
+    const stack_config& config) {
+  return {{"max.message.bytes", "1114124"},
+          {"retention.ms", std::to_string(config.dlq_retention.count())}};
+}
+
+// Sets the topics' configs (also on topics an earlier `up` made). Kafka's AlterConfigs
+// (librdkafka 2.0 has no incremental form) resets a topic's other dynamic settings, so
+// `configs` is the whole set `up` manages for them. Returns the failure, or "".
+std::string alter_topic_configs(rd_kafka_t* rk, const std::vector<std::string>& topics,
+                                const std::vector<std::pair<std::string, std::string>>& configs) {
+  std::vector<rd_kafka_ConfigResource_t*> resources;
+  for (const auto& topic : topics) {
+    auto* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
+    for (const auto& [name, value] : configs) {
+      rd_kafka_ConfigResource_set_config(resource, name.c_str(), value.c_str());
+    }
+    resources.push_back(resource);
+  }
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_AlterConfigs(rk, resources.data(), resources.size(), nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 15000);
+  std::string failure;
+  if (event == nullptr) {
+    failure = "setting the dead-letter topics' configs: no answer from Kafka within 15 s";
+  } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    failure = fmt::format("setting the dead-letter topics' configs failed: {}",
+                          rd_kafka_event_error_string(event));
+  } else {
+    size_t count = 0;
+    const auto** results =
+        rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event), &count);
+    for (size_t i = 0; i < count && failure.empty(); ++i) {
+      if (rd_kafka_ConfigResource_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char* why = rd_kafka_ConfigResource_error_string(results[i]);
+        failure = fmt::format("setting the configs of topic {} failed: {}",
+                              rd_kafka_ConfigResource_name(results[i]), why ? why : "");
+      }
+    }
+  }
+  if (event != nullptr) rd_kafka_event_destroy(event);
+  rd_kafka_ConfigResource_destroy_array(resources.data(), resources.size());
+  rd_kafka_queue_destroy(queue);
+  return failure;
+}
+
+}  // namespace
+
 void create_topics(const stack_config& config) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
@@ -549,11 +602,11 @@ void create_topics(const stack_config& config) {
   for (const auto& spec : specs) {
     topics.push_back(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, 1, err, sizeof err));
   }
-  // A dead letter is its raw record plus headers: the dead-letter topic takes the raw
-  // topic's largest record (the broker's default limit) with 64 KiB to spare, so no
-  // letter of a record the raw topic accepted needs cutting.
+  const auto letter_configs = dead_letter_topic_configs(config);
   for (std::size_t i = 1; i < topics.size(); ++i) {
-    rd_kafka_NewTopic_set_config(topics[i], "max.message.bytes", "1114124");
+    for (const auto& [name, value] : letter_configs) {
+      rd_kafka_NewTopic_set_config(topics[i], name.c_str(), value.c_str());
+    }
   }
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, topics.data(), topics.size(), nullptr, queue);
@@ -579,6 +632,11 @@ void create_topics(const stack_config& config) {
   }
   for (auto* t : topics) rd_kafka_NewTopic_destroy(t);
   rd_kafka_queue_destroy(queue);
+  if (failure.empty()) {
+    std::vector<std::string> letter_topics;
+    for (std::size_t i = 1; i < specs.size(); ++i) letter_topics.push_back(specs[i].name);
+    failure = alter_topic_configs(rk, letter_topics, letter_configs);
+  }
   rd_kafka_destroy(rk);
   if (!failure.empty()) throw fatal_error(failure);
 }

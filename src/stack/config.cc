@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 
+#include "base/duration.h"
 #include "base/error.h"
 #include "stack/stack.h"
 
@@ -45,6 +46,18 @@ std::string parse_heap(const std::string& value, const std::string& where) {
   if (!ok)
     throw fatal_error(fmt::format("{}: '{}' is not a heap size like 512m or 1g", where, value));
   return value;
+}
+
+std::chrono::milliseconds parse_retention(const std::string& value, const std::string& where) {
+  if (value == "forever" || value == "-1") return std::chrono::milliseconds(-1);
+  auto d = parse_duration(value);
+  if (!d || d->count() < 60'000) {
+    throw fatal_error(
+        fmt::format("{}: '{}' is not a retention of at least a minute like 30d or "
+                    "12h (or forever)",
+                    where, value));
+  }
+  return *d;
 }
 
 std::string parse_processor(const std::string& value, const std::string& where) {
@@ -89,6 +102,7 @@ const std::map<std::string, setter>& setters() {
       {"cassandra_heap", [](auto& c, auto& v, auto& w) { c.cassandra_heap = parse_heap(v, w); }},
       {"raw_partitions", [](auto& c, auto& v, auto& w) { c.raw_partitions = parse_count(v, w); }},
       {"dlq_partitions", [](auto& c, auto& v, auto& w) { c.dlq_partitions = parse_count(v, w); }},
+      {"dlq_retention", [](auto& c, auto& v, auto& w) { c.dlq_retention = parse_retention(v, w); }},
       {"processor", [](auto& c, auto& v, auto& w) { c.processor = parse_processor(v, w); }},
       {"spark_metrics_port",
        [](auto& c, auto& v, auto& w) { c.spark_metrics_port = parse_port(v, w); }},

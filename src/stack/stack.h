@@ -57,6 +57,11 @@ struct stack_config {
   std::string cassandra_heap = "2g";
   int raw_partitions = 6;
   int dlq_partitions = 3;
+  // How long Kafka keeps a dead letter (retention.ms of users.dlq, applied by every `up`);
+  // -1: forever. Longer than users.raw's (7 days, Kafka's default), so a letter outlives
+  // its record and `verify` never meets a record whose letter expired; deleting letters
+  // sooner is `sluice dlq purge`, which leaves receipts.
+  std::chrono::milliseconds dlq_retention{std::chrono::hours(24 * 30)};
   bool install = true;             // run apt/mvn when something is missing
   bool registry_available = true;  // this binary has the `registry` verb
   std::chrono::seconds start_timeout{180};

@@ -14,7 +14,7 @@ import pytest
 import requests
 from cassandra.cluster import Cluster
 from confluent_kafka import Consumer, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from tests.conftest import free_port
 
@@ -33,6 +33,37 @@ def test_raw_and_dlq_topics_exist_with_their_partition_counts() -> None:
     topics = AdminClient({"bootstrap.servers": BOOTSTRAP}).list_topics(timeout=10).topics
     assert len(topics["users.raw"].partitions) == 6
     assert len(topics["users.dlq"].partitions) == 3
+
+
+THIRTY_DAYS_MS = str(30 * 24 * 3600 * 1000)
+
+
+def dlq_config(name: str) -> str:
+    resource = ConfigResource("topic", "users.dlq")
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    return admin.describe_configs([resource])[resource].result(30)[name].value
+
+
+def test_up_keeps_dead_letters_for_dlq_retention_and_restores_a_changed_retention(
+    sluice_bin: Path,
+) -> None:
+    assert dlq_config("retention.ms") == THIRTY_DAYS_MS
+    assert dlq_config("max.message.bytes") == "1114124"
+    resource = ConfigResource("topic", "users.dlq", set_config={"retention.ms": "3600000"})
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    admin.alter_configs([resource])[resource].result(30)
+    assert dlq_config("retention.ms") == "3600000"
+    result = run(sluice_bin, "up")
+    assert result.returncode == 0, result.stderr
+    assert dlq_config("retention.ms") == THIRTY_DAYS_MS
+    assert dlq_config("max.message.bytes") == "1114124"
+
+
+def test_a_bad_dlq_retention_is_refused_naming_the_setting(sluice_bin: Path) -> None:
+    result = run(sluice_bin, "status", "--dlq-retention", "30 days")
+    assert result.returncode == 2
+    assert "dlq_retention" in result.stderr or "--dlq-retention" in result.stderr
+    assert "'30 days' is not a retention" in result.stderr
 
 
 def test_a_record_produced_to_users_raw_is_consumed_back() -> None:
