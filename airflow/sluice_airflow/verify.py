@@ -24,6 +24,7 @@ COUNTS = (
     "stored",
     "superseded",
     "dead_lettered",
+    "purged",
     "missing",
     "in_both",
     "unexpected_rows",
@@ -31,6 +32,10 @@ COUNTS = (
     "not_yet_processed",
     "duplicate_dead_letters",
 )
+
+
+# Counts a report of an older sluice lacks (read as 0): `purged` came with `dlq purge`.
+SINCE_LATER_VERSIONS = frozenset({"purged"})
 
 
 class VerifyMismatchError(AirflowFailException):
@@ -80,7 +85,10 @@ def report_from_json(data: Mapping[str, Any]) -> VerifyReport:
             ok=bool(data["ok"]),
             topic=str(data["topic"]),
             manifest=str(data.get("manifest", "")),
-            counts={name: int(data[name]) for name in COUNTS},
+            counts={
+                name: int(data.get(name, 0) if name in SINCE_LATER_VERSIONS else data[name])
+                for name in COUNTS
+            },
             dead_by_rule={str(k): int(v) for k, v in data["dead_by_rule"].items()},
             missing_records=_records(data, "missing_records"),
             in_both_records=_records(data, "in_both_records"),

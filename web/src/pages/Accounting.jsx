@@ -42,6 +42,7 @@ function Report({ r }) {
     ['Stored', num(r.stored), 'verify-stored'],
     ['Superseded', num(r.superseded), 'verify-superseded'],
     ['Dead-lettered', num(r.dead_lettered), 'verify-dead_lettered'],
+    ...(r.purged ? [['Purged (dead-lettered, then purged)', num(r.purged), 'verify-purged']] : []),
     ['Missing', num(r.missing), 'verify-missing'],
   ];
   if (r.in_both) rows.push(['In both sinks', num(r.in_both), 'verify-in_both']);
@@ -157,7 +158,7 @@ function verifyCell(v) {
   if (typeof v === 'boolean') return <Badge kind={v ? 'ok' : 'bad'}>{v ? 'OK' : 'FAILED'}</Badge>;
   if (typeof v === 'object') {
     const ok = typeof v.ok === 'boolean' ? <Badge kind={v.ok ? 'ok' : 'bad'}>{v.ok ? 'OK' : 'FAILED'}</Badge> : null;
-    const parts = ['produced', 'stored', 'superseded', 'dead_lettered', 'missing']
+    const parts = ['produced', 'stored', 'superseded', 'dead_lettered', 'purged', 'missing']
       .filter((k) => v[k] !== undefined)
       .map((k) => `${k} ${num(v[k])}`)
       .join(', ');
