@@ -10,7 +10,12 @@ namespace sluice::cli {
 void add_pseudonym_flags(CLI::App* cmd, pseudonym_flags& flags) {
   cmd->add_option("--pseudonymise", flags.fields,
                   "store these fields as keyed HMAC-SHA-256 pseudonyms, comma separated "
-                  "(first_name,last_name,email,phone,gender,address,postcode,username,picture)");
+                  "(first_name,last_name,email,phone,gender,address,postcode,username,picture)")
+      ->check(CLI::Validator(
+          [](const std::string& value) {
+            return value.empty() ? std::string("no field named (e.g. email,phone)") : std::string();
+          },
+          "FIELDS"));
   cmd->add_option("--pseudonym-key-env", flags.key_env,
                   "environment variable holding the pseudonym key (default SLUICE_PSEUDONYM_KEY)");
   cmd->add_option("--pseudonym-key-file", flags.key_file,

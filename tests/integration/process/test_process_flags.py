@@ -91,3 +91,14 @@ def test_a_short_pseudonym_key_is_refused_by_length_without_echoing_it(sluice_bi
     assert run.returncode == 2, run.stderr
     assert "environment variable MY_KEY has 12 bytes; at least 16 are needed" in run.stderr
     assert "short-secret" not in run.stderr + run.stdout
+
+
+def test_an_empty_pseudonymise_list_is_refused_not_taken_as_off(sluice_bin: Path) -> None:
+    run = subprocess.run(
+        [str(sluice_bin), "process", "--pseudonymise", "", "--metrics-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert run.returncode != 0
+    assert "--pseudonymise: no field named" in run.stderr
