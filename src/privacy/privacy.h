@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,11 +78,13 @@ class pseudonymiser {
   const std::vector<model::field>& fields() const { return fields_; }
 
  private:
+  struct keyed_mac;  // an OpenSSL HMAC context keyed once, copied for each value
   pseudonymiser() = default;
   void wipe();
   std::vector<model::field> fields_;
   std::string key_;
   std::string key_id_;
+  std::shared_ptr<keyed_mac> mac_;
 };
 
 }  // namespace sluice::privacy
