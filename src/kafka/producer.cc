@@ -82,6 +82,14 @@ result<void> producer::produce(const outgoing_record& record) {
   return ok();
 }
 
+result<void> producer::produce_waiting(const outgoing_record& record) {
+  while (true) {
+    auto sent = produce(record);
+    if (sent || sent.err().code != errc::unavailable) return sent;
+    poll(std::chrono::milliseconds(10));  // the local queue is full
+  }
+}
+
 int producer::poll(std::chrono::milliseconds timeout) {
   return handle_->poll(static_cast<int>(timeout.count()));
 }

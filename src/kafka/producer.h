@@ -69,6 +69,10 @@ class producer {
   /// code errc::unavailable: poll() and try again.
   result<void> produce(const outgoing_record& record);
 
+  /// produce(), waiting out a full local queue (serving delivery reports meanwhile) rather
+  /// than returning it: for batch tools that send everything before flushing.
+  result<void> produce_waiting(const outgoing_record& record);
+
   /// Serves delivery reports for up to `timeout`; returns how many were served.
   int poll(std::chrono::milliseconds timeout);
 

@@ -113,12 +113,7 @@ result<replay_report> replay_dead_letters(const replay_settings& s) {
     std::string_view value = r.value ? std::string_view(*r.value) : std::string_view();
     kafka::outgoing_record out{kafka::topic(s.target_topic), std::nullopt, key, value, headers};
     out.tombstone = !r.value.has_value();  // a null value stays null
-    while (true) {
-      auto sent = (*producer)->produce(out);
-      if (sent) break;
-      if (sent.err().code != errc::unavailable) return sent.err();
-      (*producer)->poll(std::chrono::milliseconds(10));  // local queue full
-    }
+    if (auto sent = (*producer)->produce_waiting(out); !sent) return sent.err();
   }
   if (auto flushed = (*producer)->flush(std::chrono::seconds(60)); !flushed) return flushed.err();
   report.sent = acked.load();

@@ -129,12 +129,7 @@ result<void> write_receipts(const purge_settings& s, const std::string& topic,
   if (!producer) return producer.err();
   for (const auto& r : receipts) {
     kafka::outgoing_record out{kafka::topic(topic), std::nullopt, r.key, r.value, {}};
-    while (true) {
-      auto sent = (*producer)->produce(out);
-      if (sent) break;
-      if (sent.err().code != errc::unavailable) return sent.err();
-      (*producer)->poll(std::chrono::milliseconds(10));  // local queue full
-    }
+    if (auto sent = (*producer)->produce_waiting(out); !sent) return sent.err();
   }
   if (auto flushed = (*producer)->flush(std::chrono::seconds(60)); !flushed) return flushed.err();
   if (failed.load() > 0)
