@@ -10,6 +10,7 @@
 
 #include "base/duration.h"
 #include "base/error.h"
+#include "base/hex.h"
 #include "cli/secret_flags.h"
 #include "cli/table.h"
 #include "cli/verb.h"
@@ -80,9 +81,7 @@ nlohmann::json record_json(const pipeline::dead_letter_record& r) {
   } else if (rules::valid_utf8(*r.value)) {
     j["value"] = *r.value;
   } else {
-    std::string hex;
-    for (unsigned char b : *r.value) hex += fmt::format("{:02x}", b);
-    j["value_hex"] = hex;  // binary (Avro or garbage): shown byte for byte
+    j["value_hex"] = lower_hex(*r.value);  // binary (Avro or garbage): shown byte for byte
   }
   return j;
 }

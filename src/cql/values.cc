@@ -1,5 +1,6 @@
 // Value codecs for CQL cells.
 #include "cql/values.h"
+#include "base/hex.h"
 
 #include <bit>
 #include <cstring>
@@ -228,8 +229,7 @@ result<bound_value> uuid_value(std::string_view text) {
 
 std::string uuid_text(std::string_view b) {
   if (b.size() != 16) return "<bad uuid>";
-  std::string hexed;
-  for (unsigned char c : b) hexed += fmt::format("{:02x}", c);
+  std::string hexed = lower_hex(b);
   return hexed.substr(0, 8) + "-" + hexed.substr(8, 4) + "-" + hexed.substr(12, 4) + "-" +
          hexed.substr(16, 4) + "-" + hexed.substr(20);
 }
@@ -380,9 +380,7 @@ std::string cell_text(const column_type& type, const std::optional<std::string>&
       return out + (type.id == type_id::list ? "]" : "}");
     }
     default: {
-      std::string out = "0x";
-      for (unsigned char ch : c) out += fmt::format("{:02x}", ch);
-      return out;
+      return "0x" + lower_hex(c);
     }
   }
 }

@@ -1,5 +1,6 @@
 // Decode, validate and convert one record (see route.h).
 #include "pipeline/route.h"
+#include "base/hex.h"
 
 #include <openssl/sha.h>
 
@@ -88,10 +89,7 @@ std::size_t letter_bytes(std::string_view key, std::string_view value,
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  std::string hex;
-  hex.reserve(2 * sizeof digest);
-  for (auto b : digest) hex += fmt::format("{:02x}", b);
-  return hex;
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "base/hex.h"
 #include "privacy/privacy.h"
 
 namespace sluice::privacy {
@@ -137,13 +138,7 @@ result<std::string> read_key(const key_source& source) {
 namespace {
 
 std::string lower_hex(const unsigned char* bytes, std::size_t length) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string hex(2 * length, '0');
-  for (std::size_t i = 0; i < length; ++i) {
-    hex[2 * i] = digits[bytes[i] >> 4];
-    hex[2 * i + 1] = digits[bytes[i] & 0x0f];
-  }
-  return hex;
+  return sluice::lower_hex(std::string_view(reinterpret_cast<const char*>(bytes), length));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Path and query decoding are hand-written (a few lines): Boost 1.74 has no Boost.URL
 // and the shared HTTP server hands over the raw target.
 #include "registry/service.h"
+#include "base/hex.h"
 
 #include <charconv>
 #include <climits>
@@ -19,21 +20,14 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string percent_decode(std::string_view text, bool plus_is_space) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%' && i + 2 < text.size()) {
-      int hi = hex_value(text[i + 1]);
-      int lo = hex_value(text[i + 2]);
+      int hi = hex_digit_value(text[i + 1]);
+      int lo = hex_digit_value(text[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
