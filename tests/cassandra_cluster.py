@@ -182,6 +182,8 @@ def write_config(node: Node, keystore: Path) -> Path:
         .replace("@DATA_DIR@", str(node.root / "data"))
         .replace("@MEMTABLE_HEAP_MIB@", str(HEAP_MIB // 2))
         .replace("@MEMTABLE_OFFHEAP_MIB@", str(HEAP_MIB))
+        .replace("@COMMITLOG_SYNC@", "group")
+        .replace("@COMMITLOG_SYNC_TIMING@", "commitlog_sync_group_window: 15ms")
         .replace("cluster_name: sluice", "cluster_name: sluice-test")
     )
     text += (

@@ -96,13 +96,31 @@ class batch_statistics {
         records_avg_(metrics.get_gauge("sluice_produce_batch_records_avg",
                                        "Average records per batch (last window)")),
         records_p99_(metrics.get_gauge("sluice_produce_batch_records_p99",
-                                       "99th percentile records per batch (last window)")) {}
+                                       "99th percentile records per batch (last window)")),
+        transmitted_(metrics.get_gauge(
+            "sluice_produce_records_transmitted",
+            "Records written to a broker connection so far, each re-send counted again")),
+        disconnects_(metrics.get_gauge("sluice_produce_broker_disconnects",
+                                       "Broker connections lost so far")) {}
 
   void update(std::string_view json) {
+    ++reports_;
     auto stats = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
     if (stats.is_discarded()) return;
+    double disconnects = 0;  // both counters only grow (librdkafka keeps its broker objects)
+    const auto brokers = stats.value("brokers", nlohmann::json::object());
+    for (const auto& broker : brokers) {
+      if (broker.is_object()) disconnects += broker.value("disconnects", 0.0);
+    }
+    disconnects_.set(disconnects);
     auto topic = stats.value("topics", nlohmann::json::object()).value(topic_, nlohmann::json());
     if (!topic.is_object()) return;
+    double transmitted = 0;
+    const auto partitions = topic.value("partitions", nlohmann::json::object());
+    for (const auto& partition : partitions) {
+      if (partition.is_object()) transmitted += partition.value("txmsgs", 0.0);
+    }
+    transmitted_.set(transmitted);
     auto window = [](const nlohmann::json& t, const char* name, const char* stat) {
       return t.value(name, nlohmann::json::object()).value(stat, 0.0);
     };
@@ -114,10 +132,18 @@ class batch_statistics {
   }
   double bytes_avg() const { return bytes_avg_.value(); }
   double records_avg() const { return records_avg_.value(); }
+  std::uint64_t records_transmitted() const {
+    return static_cast<std::uint64_t>(transmitted_.value());
+  }
+  std::uint64_t reports() const { return reports_; }
+  std::uint64_t broker_disconnects() const {
+    return static_cast<std::uint64_t>(disconnects_.value());
+  }
 
  private:
   std::string topic_;
-  web::gauge &bytes_avg_, &bytes_p99_, &records_avg_, &records_p99_;
+  std::uint64_t reports_ = 0;  // statistics reports seen (they arrive on the polling thread)
+  web::gauge &bytes_avg_, &bytes_p99_, &records_avg_, &records_p99_, &transmitted_, &disconnects_;
 };
 
 }  // namespace
@@ -221,8 +247,23 @@ int run_producer(const produce_settings& s, const std::atomic<bool>& stop,
   }
   auto flushed = (*producer)->flush(std::chrono::seconds(120));
   auto secs = std::chrono::duration<double>(clock::now() - started).count();
-  fmt::print(stderr, "done: sent {} acknowledged {} failed {} in {:.1f} s ({:.0f}/s)\n", sent,
-             book.acked.load(), book.failed.load(), secs, secs > 0 ? sent / secs : 0.0);
+  // One statistics report taken after the flush (at most a second away), so the
+  // transmission counts below include every send of the run.
+  auto reports_before = batches.reports();
+  auto report_deadline = clock::now() + std::chrono::milliseconds(1500);
+  while (batches.reports() == reports_before && clock::now() < report_deadline) {
+    (*producer)->poll(std::chrono::milliseconds(50));
+  }
+  // Records transmitted beyond the acknowledged ones were sent again after a lost
+  // connection or a retriable error (the idempotent producer keeps them from doubling).
+  auto sent_again = batches.records_transmitted() > book.acked
+                        ? batches.records_transmitted() - book.acked.load()
+                        : std::uint64_t{0};
+  fmt::print(stderr,
+             "done: sent {} acknowledged {} failed {} in {:.1f} s ({:.0f}/s); {} record(s) "
+             "transmitted again, {} broker disconnect(s)\n",
+             sent, book.acked.load(), book.failed.load(), secs, secs > 0 ? sent / secs : 0.0,
+             sent_again, batches.broker_disconnects());
   std::string batch_sizes =
       batches.records_avg() > 0
           ? fmt::format("; batches {:.0f} records, {:.0f} bytes", batches.records_avg(),
@@ -247,6 +288,8 @@ int run_producer(const produce_settings& s, const std::atomic<bool>& stop,
                                {"start_index", s.start_index},
                                {"count", sent},
                                {"acknowledged", book.acked.load()},
+                               {"records_sent_again", sent_again},
+                               {"broker_disconnects", batches.broker_disconnects()},
                                {"good", kinds["none"]},
                                {"bad_by_kind", kinds},
                                {"partitions", partitions}};

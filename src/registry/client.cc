@@ -13,8 +13,6 @@
 namespace sluice::registry {
 namespace {
 
-using json = nlohmann::json;
-
 size_t collect(char* data, size_t size, size_t count, void* out) {
   static_cast<std::string*>(out)->append(data, size * count);
   return size * count;
@@ -36,19 +34,19 @@ errc classify_status(long status) {
 }
 
 std::string body_for(const std::string& schema) {
-  return json{{"schema", schema}}.dump();
+  return nlohmann::json{{"schema", schema}}.dump();
 }
 
-result<json> parse_body(const std::string& body, const std::string& what) {
+result<nlohmann::json> parse_body(const std::string& body, const std::string& what) {
   try {
-    return json::parse(body);
-  } catch (const json::exception& e) {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::exception& e) {
     return make_error(errc::protocol, "{}: answer is not JSON ({}): {}", what, e.what(),
                       body.substr(0, 200));
   }
 }
 
-registered_schema to_registered(const json& j) {
+registered_schema to_registered(const nlohmann::json& j) {
   return {j.value("subject", std::string()), j.value("version", 0), j.value("id", 0),
           j.value("schema", std::string())};
 }
@@ -135,13 +133,13 @@ result<std::string> client::call(const std::string& method, const std::string& p
   auto url = base_ + path;
   // Confluent error body: {"error_code": 40401, "message": "..."}.
   try {
-    auto j = json::parse(r->body);
+    auto j = nlohmann::json::parse(r->body);
     if (j.is_object() && j.contains("error_code")) {
       return make_error(classify_status(r->status),
                         "schema registry {} {}: HTTP {}, error_code {}: {}", method, url, r->status,
                         j["error_code"].dump(), j.value("message", std::string()));
     }
-  } catch (const json::exception&) {
+  } catch (const nlohmann::json::exception&) {
     // not a registry error body: report the raw answer below
   }
   return make_error(classify_status(r->status), "schema registry {} {}: HTTP {}: {}", method, url,

@@ -40,11 +40,6 @@
 namespace sluice::registry {
 namespace {
 
-std::string full_name(const std::string& name, const std::string& ns) {
-  if (name.find('.') != std::string::npos || ns.empty()) return name;
-  return ns + "." + name;
-}
-
 avro_schema_t deref(avro_schema_t s) {
   while (s != nullptr && is_avro_link(s)) s = avro_schema_link_target(s);
   return s;
@@ -52,7 +47,7 @@ avro_schema_t deref(avro_schema_t s) {
 
 std::string named_full_name(avro_schema_t s) {
   const char* ns = avro_schema_namespace(s);
-  return full_name(avro_schema_name(s), ns != nullptr ? ns : "");
+  return avro_full_name(avro_schema_name(s), ns != nullptr ? ns : "");
 }
 
 std::string label(avro_schema_t s) {

@@ -45,14 +45,14 @@ std::optional<compatibility> parse_compatibility(std::string_view name) {
   return std::nullopt;
 }
 
-namespace {
-
-using json = nlohmann::ordered_json;
-
-std::string full_name(const std::string& name, const std::string& ns) {
+std::string avro_full_name(const std::string& name, const std::string& ns) {
   if (name.find('.') != std::string::npos || ns.empty()) return name;
   return ns + "." + name;
 }
+
+namespace {
+
+using json = nlohmann::ordered_json;
 
 // Collects the defaults avro-c does not keep, tracking the enclosing namespace as the
 // Avro specification defines it, and refuses a named type defined twice (invalid Avro;
@@ -89,7 +89,7 @@ class defaults_collector {
     } else if (node.contains("namespace") && node["namespace"].is_string()) {
       own_ns = node["namespace"].get<std::string>();
     }
-    auto fname = full_name(name, own_ns);
+    auto fname = avro_full_name(name, own_ns);
     if (!defined_.insert(fname).second) {
       return make_error(errc::parse, "invalid Avro schema: named type {} is defined twice",
                         clipped(fname));

@@ -104,6 +104,10 @@ result<std::vector<std::string>> resolution_problems(const avro_schema& reader,
                                                      const avro_schema& writer,
                                                      std::uint64_t max_steps = default_check_steps);
 
+/// A named type's full name per the Avro specification: `name` itself when it already
+/// holds a dot or there is no namespace, else `ns.name`.
+std::string avro_full_name(const std::string& name, const std::string& ns);
+
 /// Most problems one resolution lists; a last entry says when more were left out.
 inline constexpr std::size_t max_reported_problems = 50;
 

@@ -52,6 +52,12 @@ std::string fill(std::string text, const std::vector<std::pair<std::string, std:
   return text;
 }
 
+/// The cassandra.yaml line that times a commit log sync mode (see cassandra_commitlog_sync).
+std::string commitlog_sync_timing(const std::string& mode) {
+  return mode == "periodic" ? "commitlog_sync_period: 10000ms"
+                            : "commitlog_sync_group_window: 15ms";
+}
+
 void say(const std::string& line) {
   fmt::print(stderr, "  {}\n", line);
 }
@@ -376,15 +382,18 @@ std::vector<component> make_components(const stack_config& config) {
     auto dir = c.data_dir() / "cassandra";
     fs::create_directories(dir);
     auto heap = heap_mebibytes(c.cassandra_heap);
-    write_text(c.conf_dir() / "cassandra.yaml",
-               fill(read_text(c.repo_root / "stack/cassandra/cassandra.yaml.in"),
-                    {{"HOST", c.host},
-                     {"STORAGE_PORT", std::to_string(c.cassandra_storage_port)},
-                     {"CQL_PORT", std::to_string(c.cassandra_port)},
-                     {"AUTHENTICATOR", "AllowAllAuthenticator"},
-                     {"DATA_DIR", dir.string()},
-                     {"MEMTABLE_HEAP_MIB", std::to_string(heap / 2)},
-                     {"MEMTABLE_OFFHEAP_MIB", std::to_string(heap)}}));
+    write_text(
+        c.conf_dir() / "cassandra.yaml",
+        fill(read_text(c.repo_root / "stack/cassandra/cassandra.yaml.in"),
+             {{"HOST", c.host},
+              {"STORAGE_PORT", std::to_string(c.cassandra_storage_port)},
+              {"CQL_PORT", std::to_string(c.cassandra_port)},
+              {"AUTHENTICATOR", "AllowAllAuthenticator"},
+              {"DATA_DIR", dir.string()},
+              {"MEMTABLE_HEAP_MIB", std::to_string(heap / 2)},
+              {"MEMTABLE_OFFHEAP_MIB", std::to_string(heap)},
+              {"COMMITLOG_SYNC", c.cassandra_commitlog_sync},
+              {"COMMITLOG_SYNC_TIMING", commitlog_sync_timing(c.cassandra_commitlog_sync)}}));
   };
   cassandra.command = [&c] {
     std::vector<std::string> argv = {java_binary(), "-Xms" + c.cassandra_heap,

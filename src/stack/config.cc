@@ -65,6 +65,14 @@ std::string parse_processor(const std::string& value, const std::string& where) 
   throw fatal_error(fmt::format("{}: '{}' is not a processor (cpp, spark or both)", where, value));
 }
 
+std::string parse_commitlog_sync(const std::string& value, const std::string& where) {
+  if (value == "group" || value == "periodic") return value;
+  throw fatal_error(fmt::format(
+      "{}: '{}' is not a commit log sync mode (group: a write is acknowledged once its commit "
+      "log is synced; periodic: before, which a killed Cassandra can lose)",
+      where, value));
+}
+
 }  // namespace
 
 std::size_t heap_mebibytes(const std::string& heap) {
@@ -100,6 +108,8 @@ const std::map<std::string, setter>& setters() {
       {"start_pipeline", [](auto& c, auto& v, auto& w) { c.start_pipeline = parse_bool(v, w); }},
       {"kafka_heap", [](auto& c, auto& v, auto& w) { c.kafka_heap = parse_heap(v, w); }},
       {"cassandra_heap", [](auto& c, auto& v, auto& w) { c.cassandra_heap = parse_heap(v, w); }},
+      {"cassandra_commitlog_sync",
+       [](auto& c, auto& v, auto& w) { c.cassandra_commitlog_sync = parse_commitlog_sync(v, w); }},
       {"raw_partitions", [](auto& c, auto& v, auto& w) { c.raw_partitions = parse_count(v, w); }},
       {"dlq_partitions", [](auto& c, auto& v, auto& w) { c.dlq_partitions = parse_count(v, w); }},
       {"dlq_retention", [](auto& c, auto& v, auto& w) { c.dlq_retention = parse_retention(v, w); }},

@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "cql/cql.h"
+
 namespace sluice::cql::testing_support {
 
 // ------------------------------------------------------------------ spec encoders
@@ -431,5 +433,14 @@ class fake_cassandra {
   std::vector<std::map<std::string, std::string>> startups_;
   std::thread accept_thread_;
 };
+
+/// A session configuration for one fake node: its address and port, a 3 s timeout.
+inline session_config session_config_for(const fake_cassandra& node) {
+  session_config c;
+  c.host = node.address();
+  c.port = node.port();
+  c.timeout = std::chrono::milliseconds(3000);
+  return c;
+}
 
 }  // namespace sluice::cql::testing_support

@@ -17,14 +17,6 @@ namespace {
 using namespace testing_support;
 using namespace std::chrono_literals;
 
-session_config fake_config(const fake_cassandra& node) {
-  session_config c;
-  c.host = node.address();
-  c.port = node.port();
-  c.timeout = 3000ms;
-  return c;
-}
-
 /// Checks that `f.body` is a complete, well-formed body of its opcode as the spec lays
 /// it out (nothing missing, nothing left over); returns what is wrong, or "".
 std::string body_problem(const frame& f) {
@@ -86,7 +78,7 @@ std::optional<reply> big_rows(const frame& f) {
 
 TEST(CqlFakeCassandra, Lz4SessionAsksForLz4InStartupAndSendsEveryLaterFrameAsAnLz4Body) {
   fake_cassandra node(big_rows);
-  auto config = fake_config(node);
+  auto config = session_config_for(node);
   config.compression = "lz4";
   {
     auto s = session::connect(config);
@@ -129,7 +121,7 @@ TEST(CqlFakeCassandra, Lz4SessionAsksForLz4InStartupAndSendsEveryLaterFrameAsAnL
 TEST(CqlFakeCassandra, SessionWithoutCompressionLeavesItOutOfStartupAndFlagsNoFrame) {
   fake_cassandra node(big_rows);
   {
-    auto s = session::connect(fake_config(node));
+    auto s = session::connect(session_config_for(node));
     ASSERT_TRUE(s.ok()) << s.err().describe();
     auto rows = (*s)->query("SELECT payload FROM big");
     ASSERT_TRUE(rows.ok()) << rows.err().describe();
@@ -158,7 +150,7 @@ TEST(CqlFakeCassandra, CompressedReplyWhenNoneWasNegotiatedIsAProtocolErrorNotAM
     r.compressed = true;
     return r;
   });
-  auto s = session::connect(fake_config(node));
+  auto s = session::connect(session_config_for(node));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   auto rows = (*s)->query("SELECT payload FROM big");
   ASSERT_FALSE(rows.ok());
@@ -207,7 +199,7 @@ std::vector<frame> from_first_execute(const fake_cassandra& node) {
 TEST(CqlFakeCassandra, UnpreparedAnswerIsFollowedByPrepareOfTheSameTextAndTheSameExecute) {
   forgetful_node script{{"id-kv-1"}, 1};
   fake_cassandra node(std::ref(script));
-  auto s = session::connect(fake_config(node));
+  auto s = session::connect(session_config_for(node));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   auto p = (*s)->prepare(std::string(kv_select));
   ASSERT_TRUE(p.ok()) << p.err().describe();
@@ -234,7 +226,7 @@ TEST(CqlFakeCassandra, UnpreparedAnswerIsFollowedByPrepareOfTheSameTextAndTheSam
 TEST(CqlFakeCassandra, NodeThatKeepsForgettingTheStatementFailsTheCallAfterTwoReprepares) {
   forgetful_node script{{"id-kv-1"}, 1000};
   fake_cassandra node(std::ref(script));
-  auto s = session::connect(fake_config(node));
+  auto s = session::connect(session_config_for(node));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   auto p = (*s)->prepare(std::string(kv_select));
   ASSERT_TRUE(p.ok()) << p.err().describe();
@@ -252,7 +244,7 @@ TEST(CqlFakeCassandra, ReprepareThatYieldsAnotherIdFailsAskingToPrepareAgain) {
   // is not what the session prepared: the client refuses to re-send the old frame.
   forgetful_node script{{"id-kv-1", "id-kv-2"}, 1};
   fake_cassandra node(std::ref(script));
-  auto s = session::connect(fake_config(node));
+  auto s = session::connect(session_config_for(node));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   auto p = (*s)->prepare(std::string(kv_select));
   ASSERT_TRUE(p.ok()) << p.err().describe();
@@ -310,7 +302,7 @@ TEST(CqlFakeCassandra, SchemaChangeReturnsOnlyOnceEveryUpNodeReportsTheSameSchem
   fake_cassandra b([&](const frame& f) { return script.answer(f, "127.0.0.1"); }, "127.0.0.2");
   a.set_peers({{"127.0.0.2", b.port()}});
   b.set_peers({{"127.0.0.1", a.port()}});
-  auto s = session::connect(fake_config(a));
+  auto s = session::connect(session_config_for(a));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   ASSERT_TRUE(wait_until_up(**s, 2)) << "the peer's pool never came up";
   auto started = std::chrono::steady_clock::now();
@@ -333,7 +325,7 @@ TEST(CqlFakeCassandra, SchemaAgreementIgnoresAPeerTheSessionDoesNotSeeUp) {
   schema_script script;
   script.disagreeing = 1000;
   fake_cassandra a([&](const frame& f) { return script.answer(f, "127.0.0.9"); });
-  auto s = session::connect(fake_config(a));
+  auto s = session::connect(session_config_for(a));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   auto r = (*s)->query("CREATE TABLE fresh (k int PRIMARY KEY)");
   ASSERT_TRUE(r.ok()) << r.err().describe();

@@ -193,13 +193,6 @@ fake_cassandra::handler peers_with(const fake_cassandra& good, std::vector<row> 
   };
 }
 
-session_config config_for(const fake_cassandra& node) {
-  session_config c;
-  c.port = node.port();
-  c.timeout = 3000ms;
-  return c;
-}
-
 /// A query on the session until it succeeds (pools may still be opening) or 5 s pass.
 result<rows_result> query_until_ok(session& s, const std::string& cql) {
   auto until = std::chrono::steady_clock::now() + 5s;
@@ -220,7 +213,7 @@ TEST(CqlHostileFrames, PeersWithTooFewColumnsAreIgnoredWithAWarningAndTheSession
                                   {"rack", type_varchar()}},
                                  {{inet4("127.0.0.1"), std::string("dc1"), std::string("r1")}})};
   });
-  auto s = session::connect(config_for(contact));
+  auto s = session::connect(session_config_for(contact));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   EXPECT_EQ((*s)->nodes().size(), 1u);  // the contact alone
   EXPECT_NE(log.text().find("need 4 columns, got 3"), std::string::npos) << log.text();
@@ -233,7 +226,7 @@ TEST(CqlHostileFrames, PeerRowWithThreeByteInetIsSkippedWithAWarningAndTheSessio
   fake_cassandra good;
   fake_cassandra contact(peers_with(good, {{std::string("\x7f\x00\x01", 3), std::string("dc1"),
                                             std::string("r1"), set_cell({"9"}), int_cell(9042)}}));
-  auto s = session::connect(config_for(contact));
+  auto s = session::connect(session_config_for(contact));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   EXPECT_EQ((*s)->nodes().size(), 2u);
   EXPECT_NE(log.text().find("inet address of 3 bytes"), std::string::npos) << log.text();
@@ -243,7 +236,7 @@ TEST(CqlHostileFrames, PeerRowWithThreeByteInetIsSkippedWithAWarningAndTheSessio
 
 TEST(CqlHostileFrames, MalformedRowsCloseOneConnectionAndTheSessionGoesOn) {
   fake_cassandra node(answering_hostile_with({0x08, no_metadata_rows(0x7FFFFFFF)}));
-  auto config = config_for(node);
+  auto config = session_config_for(node);
   config.connections_per_node = 2;
   auto s = session::connect(config);
   ASSERT_TRUE(s.ok()) << s.err().describe();

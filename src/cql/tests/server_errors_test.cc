@@ -95,18 +95,11 @@ result<rows_result> query_once(session& s, const std::string& cql, bool idempote
   return future.get();
 }
 
-session_config fake_config(const fake_cassandra& node) {
-  session_config c;
-  c.port = node.port();
-  c.timeout = 3000ms;
-  return c;
-}
-
 TEST(CqlServerErrors, EveryTypedCodeSurfacesWithItsCodeKindAndTheServersMessage) {
   failing_node script;
   for (const auto& c : all_cases()) script.extras[fmt::format("{:x}", c.code)] = c.extra;
   fake_cassandra node(std::ref(script));
-  auto s = session::connect(fake_config(node));
+  auto s = session::connect(session_config_for(node));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   for (const auto& c : all_cases()) {
     auto cql = fmt::format("fail {:x}", c.code);
@@ -168,7 +161,7 @@ TEST(CqlServerErrors, ConnectionParsesEveryErrorBodyToItsCodeExactMessageAndUnpr
 TEST(CqlServerErrors, UnknownCodeIsKindUnknownAndKeepsItsCodeAndMessage) {
   failing_node script;
   fake_cassandra node(std::ref(script));
-  auto s = session::connect(fake_config(node));
+  auto s = session::connect(session_config_for(node));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   auto r = query_once(**s, "fail 7777");
   ASSERT_FALSE(r.ok());
@@ -184,7 +177,7 @@ TEST(CqlServerErrors, UnpreparedForAStatementTheSessionNeverPreparedKeepsCodeAnd
     if (f.op != 0x0A) return std::nullopt;
     return reply{0x00, error_body(0x2500, message_for(0x2500), short_bytes(execute_id(f)))};
   });
-  auto s = session::connect(fake_config(node));
+  auto s = session::connect(session_config_for(node));
   ASSERT_TRUE(s.ok()) << s.err().describe();
   prepared stranger{"SELECT v FROM kv WHERE k = ?", "id-from-elsewhere", {}, {}, ""};
   auto r = (*s)->execute(stranger, {int_value(1)});
@@ -234,7 +227,7 @@ TEST(CqlServerErrors, RetriesFollowTheJavaDriversDefaultPolicyOnOneNode) {
     failing_node script;
     for (const auto& c : cases) script.extras[c.key] = c.extra;
     fake_cassandra node(std::ref(script));
-    auto config = fake_config(node);
+    auto config = session_config_for(node);
     config.retry_rounds = 3;
     config.idempotent_retry_for = 10s;
     auto s = session::connect(config);
@@ -254,7 +247,7 @@ TEST(CqlServerErrors, RetriesFollowTheJavaDriversDefaultPolicyOnOneNode) {
 TEST(CqlServerErrors, RetriesAreCountedByReason) {
   failing_node script;
   fake_cassandra node(std::ref(script));
-  auto config = fake_config(node);
+  auto config = session_config_for(node);
   config.retry_rounds = 3;
   auto s = session::connect(config);
   ASSERT_TRUE(s.ok()) << s.err().describe();
@@ -271,7 +264,7 @@ TEST(CqlServerErrors, SchemaStatementsAreNeverRetriedEvenWhenDeclaredIdempotent)
     if (f.op != 0x07 || !query_text(f).starts_with("CREATE")) return std::nullopt;
     return reply{0x00, error_body(0x1001, "overloaded", "")};
   });
-  auto config = fake_config(node);
+  auto config = session_config_for(node);
   config.retry_rounds = 3;
   auto s = session::connect(config);
   ASSERT_TRUE(s.ok()) << s.err().describe();
@@ -294,7 +287,7 @@ TEST(CqlServerErrors, BlockingQueryOfAnUpdateIsNotRetriedButASelectIs) {
       return std::nullopt;
     return reply{0x00, error_body(0x1001, "overloaded", "")};
   });
-  auto config = fake_config(node);
+  auto config = session_config_for(node);
   config.retry_rounds = 2;
   auto s = session::connect(config);
   ASSERT_TRUE(s.ok()) << s.err().describe();

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 #include <future>
+#include <map>
 
 #include <condition_variable>
 #include <cstdlib>
@@ -189,17 +190,31 @@ TEST_F(CqlSession, PagingThroughTwentyThousandRowsReturnsEachExactlyOnce) {
   EXPECT_EQ(in_partition.size(), 400u);
 }
 
-TEST_F(CqlSession, PreparedStatementSurvivesAlterTable) {
+TEST_F(CqlSession, PreparedSelectAfterAlterTableReturnsTheNewColumnWithItsValue) {
   auto s = open();
-  ASSERT_CQL_OK(s->query("CREATE TABLE IF NOT EXISTS evolving (id int PRIMARY KEY, a text)"));
+  ASSERT_CQL_OK(s->query("DROP TABLE IF EXISTS evolving"));
+  ASSERT_CQL_OK(s->query("CREATE TABLE evolving (id int PRIMARY KEY, a text, c int)"));
   auto select = s->prepare("SELECT * FROM evolving WHERE id = ?");
   ASSERT_TRUE(select.ok()) << select.err().describe();
-  ASSERT_CQL_OK(s->query("INSERT INTO evolving (id, a) VALUES (1, 'x')"));
+  ASSERT_CQL_OK(s->query("INSERT INTO evolving (id, a, c) VALUES (1, 'x', 7)"));
+  auto before = s->execute(*select, {int_value(1)});
+  ASSERT_TRUE(before.ok()) << before.err().describe();
+  ASSERT_EQ(before->columns.size(), 3u);
   ASSERT_CQL_OK(s->query("ALTER TABLE evolving ADD b text"));
   ASSERT_CQL_OK(s->query("UPDATE evolving SET b = 'y' WHERE id = 1"));
   auto rows = s->execute(*select, {int_value(1)});
   ASSERT_TRUE(rows.ok()) << rows.err().describe();
   ASSERT_EQ(rows->rows.size(), 1u);
+  // The statement prepared before the ALTER now returns the new column, and every cell
+  // is decoded with its own column's type (a client keeping the old metadata would read
+  // b's bytes as c's int or drop b).
+  std::map<std::string, std::string> by_name;
+  ASSERT_EQ(rows->columns.size(), rows->rows[0].size());
+  for (std::size_t i = 0; i < rows->columns.size(); ++i) {
+    by_name[rows->columns[i].name] = cell_text(rows->columns[i].type, rows->rows[0][i]);
+  }
+  EXPECT_EQ(by_name,
+            (std::map<std::string, std::string>{{"id", "1"}, {"a", "x"}, {"b", "y"}, {"c", "7"}}));
 }
 
 TEST_F(CqlSession, DroppedTableGivesAClearError) {

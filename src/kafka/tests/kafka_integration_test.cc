@@ -189,7 +189,7 @@ TEST(KafkaConsumer, PausedPartitionDeliversNothingUntilResumed) {
   EXPECT_EQ(wm->high.value(), 1);
 }
 
-TEST(KafkaConsumer, SecondGroupMemberTakesOverPartitionsCooperatively) {
+TEST(KafkaConsumer, SecondMemberJoiningRevokesExactlyThePartitionsThatMove) {
   auto adm = make_admin();
   topic t(unique("sluice.it.coop"));
   ASSERT_TRUE(adm->create_topics({{t, 4, 1, {}}}, false, 15s));
@@ -197,48 +197,66 @@ TEST(KafkaConsumer, SecondGroupMemberTakesOverPartitionsCooperatively) {
   cs.client = client();
   cs.group_id = unique("sluice.it.coopgroup");
   cs.session_timeout = 10s;
-  // Each member's current assignment, maintained from its rebalance callback only.
-  std::set<topic_partition> first_owned;
-  std::set<topic_partition> second_owned;
-  int first_revocations = 0;
-  auto track = [](std::set<topic_partition>& owned, int* revocations) {
-    return [&owned, revocations](rebalance_kind kind, const std::vector<topic_partition>& parts) {
+  // Each member's rebalance history, from its callback only: every partition ever
+  // assigned and every partition ever revoked (or lost).
+  struct history {
+    std::set<topic_partition> owned, ever_revoked;
+    std::map<topic_partition, int> times_assigned;
+  };
+  auto track = [](history& h) {
+    return [&h](rebalance_kind kind, const std::vector<topic_partition>& parts) {
       for (const auto& tp : parts) {
         if (kind == rebalance_kind::assigned) {
-          owned.insert(tp);
+          h.owned.insert(tp);
+          ++h.times_assigned[tp];
         } else {
-          owned.erase(tp);
+          h.owned.erase(tp);
+          h.ever_revoked.insert(tp);
         }
       }
-      if (kind != rebalance_kind::assigned && revocations != nullptr) ++*revocations;
     };
   };
-  auto first = consumer::create(cs, track(first_owned, &first_revocations));
+  history first_member, second_member;
+  auto first = consumer::create(cs, track(first_member));
   ASSERT_TRUE(first);
   ASSERT_TRUE((*first)->subscribe({t}));
   auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (first_owned.size() < 4 && std::chrono::steady_clock::now() < deadline) {
+  while (first_member.owned.size() < 4 && std::chrono::steady_clock::now() < deadline) {
     ASSERT_TRUE((*first)->poll(200ms));
   }
-  ASSERT_EQ(first_owned.size(), 4u);
+  ASSERT_EQ(first_member.owned.size(), 4u);
+  ASSERT_TRUE(first_member.ever_revoked.empty());
+  const auto all_four = first_member.owned;
 
-  auto second = consumer::create(cs, track(second_owned, nullptr));
+  auto second = consumer::create(cs, track(second_member));
   ASSERT_TRUE(second);
   ASSERT_TRUE((*second)->subscribe({t}));
   deadline = std::chrono::steady_clock::now() + 60s;
-  while ((second_owned.size() != 2 || first_owned.size() != 2) &&
+  while ((second_member.owned.size() != 2 || first_member.owned.size() != 2) &&
          std::chrono::steady_clock::now() < deadline) {
     ASSERT_TRUE((*first)->poll(100ms));
     ASSERT_TRUE((*second)->poll(100ms));
   }
-  EXPECT_EQ(first_owned.size(), 2u);
-  EXPECT_EQ(second_owned.size(), 2u);
-  for (const auto& tp : second_owned) EXPECT_EQ(first_owned.count(tp), 0u) << fmt::format("{}", tp);
-  // Cooperative: the first member only gave up what moved, it was never emptied.
-  EXPECT_GE(first_revocations, 1);
+  ASSERT_EQ(first_member.owned.size(), 2u);
+  ASSERT_EQ(second_member.owned.size(), 2u);
+  for (const auto& tp : second_member.owned) {
+    EXPECT_EQ(first_member.owned.count(tp), 0u) << fmt::format("{}", tp);
+  }
+  // Cooperative: the first member gave up exactly the two partitions that moved to the
+  // second and kept the other two throughout. An eager protocol revokes all four and
+  // assigns two back, which fails both checks below.
+  EXPECT_EQ(first_member.ever_revoked, second_member.owned);
+  std::set<topic_partition> kept;
+  for (const auto& tp : all_four) {
+    if (!first_member.ever_revoked.count(tp)) kept.insert(tp);
+  }
+  EXPECT_EQ(kept, first_member.owned);
+  for (const auto& tp : kept) {
+    EXPECT_EQ(first_member.times_assigned[tp], 1) << fmt::format("{} was assigned again", tp);
+  }
   auto now_first = (*first)->assignment();
   ASSERT_TRUE(now_first);
-  EXPECT_EQ(std::set<topic_partition>(now_first->begin(), now_first->end()), first_owned);
+  EXPECT_EQ(std::set<topic_partition>(now_first->begin(), now_first->end()), first_member.owned);
   ASSERT_TRUE((*second)->close());
   ASSERT_TRUE((*first)->close());
 }

@@ -1,14 +1,36 @@
 // Schema texts for the registry's hostile-input tests: nesting far past the limits, and
 // pairs whose compatibility check a naive walk would take exponential time or unbounded
-// stack over. Header-only, shared by the schema and service tests.
+// stack over; the contract schema, and parse_ok for schemas a test expects valid. Header-only,
+// shared by the schema and service tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "registry/schema.h"
+
 namespace sluice::registry::testing {
+
+/// contract/user.avsc, the schema every test variation starts from.
+inline std::string contract_schema() {
+  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/contract/user.avsc");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Parses a schema a test expects to be valid (a failure names the parser's reason).
+inline avro_schema parse_ok(const std::string& text) {
+  auto s = avro_schema::parse(text);
+  EXPECT_TRUE(s) << s.err().message;
+  return std::move(*s);
+}
 
 /// `levels` nested brackets around "int": [[[..."int"...]]].
 inline std::string brackets(int levels) {

@@ -25,11 +25,14 @@
 #include "kafka/kafka.h"
 #include "registry/client.h"
 #include "registry/server.h"
+#include "registry/tests/hostile_schemas.h"
 
 extern char** environ;
 
 namespace sluice::registry {
 namespace {
+
+using testing::contract_schema;
 
 using namespace std::chrono_literals;
 using json = nlohmann::ordered_json;
@@ -49,13 +52,6 @@ int free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
-}
-
-std::string contract_schema() {
-  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/contract/user.avsc");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string with_field(const json& field) {

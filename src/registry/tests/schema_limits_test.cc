@@ -21,12 +21,6 @@ namespace {
 using namespace sluice::registry::testing;
 using json = nlohmann::ordered_json;
 
-avro_schema parse_ok(const std::string& text) {
-  auto s = avro_schema::parse(text);
-  EXPECT_TRUE(s) << s.err().message;
-  return std::move(*s);
-}
-
 void expect_refused_naming(const std::string& text, int limit) {
   auto s = avro_schema::parse(text);
   ASSERT_FALSE(s);

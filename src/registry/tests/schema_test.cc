@@ -8,18 +8,15 @@
 #include <nlohmann/json.hpp>
 
 #include "registry/schema.h"
+#include "registry/tests/hostile_schemas.h"
 
 namespace sluice::registry {
 namespace {
 
-using json = nlohmann::ordered_json;
+using testing::contract_schema;
 
-std::string contract_schema() {
-  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/contract/user.avsc");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using json = nlohmann::ordered_json;
+using testing::parse_ok;
 
 // The contract schema with an edit applied to its JSON.
 template <typename Edit>
@@ -27,12 +24,6 @@ std::string edited(Edit edit) {
   auto doc = json::parse(contract_schema());
   edit(doc);
   return doc.dump();
-}
-
-avro_schema parse_ok(const std::string& text) {
-  auto s = avro_schema::parse(text);
-  EXPECT_TRUE(s) << s.err().message;
-  return std::move(*s);
 }
 
 std::vector<std::string> backward(const std::string& old_text, const std::string& new_text) {

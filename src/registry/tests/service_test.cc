@@ -18,7 +18,9 @@
 namespace sluice::registry {
 namespace {
 
-using json = nlohmann::json;
+using testing::contract_schema;
+
+using plain_json = nlohmann::json;
 
 // The log, kept in memory; can be told to refuse writes.
 class memory_log : public log_writer {
@@ -32,15 +34,8 @@ class memory_log : public log_writer {
   bool refuse = false;
 };
 
-std::string contract_schema() {
-  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/contract/user.avsc");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string with_field(const std::string& base, const json& field) {
-  auto doc = json::parse(base);
+std::string with_field(const std::string& base, const plain_json& field) {
+  auto doc = plain_json::parse(base);
   doc["fields"].push_back(field);
   return doc.dump();
 }
@@ -48,16 +43,17 @@ std::string with_field(const std::string& base, const json& field) {
 class ServiceTest : public ::testing::Test {
  protected:
   api_response call(const std::string& method, const std::string& target,
-                    const json& body = nullptr) {
+                    const plain_json& body = nullptr) {
     auto q = target.find('?');
     api_request req{method, target.substr(0, q), q == std::string::npos ? "" : target.substr(q + 1),
                     body.is_null() ? "" : body.dump()};
     return svc_.handle(req);
   }
-  json ok_json(const std::string& method, const std::string& target, const json& body = nullptr) {
+  plain_json ok_json(const std::string& method, const std::string& target,
+                     const plain_json& body = nullptr) {
     auto r = call(method, target, body);
     EXPECT_EQ(r.status, 200) << method << " " << target << ": " << r.body;
-    return json::parse(r.body);
+    return plain_json::parse(r.body);
   }
   int register_schema(const std::string& subject, const std::string& schema) {
     return ok_json("POST", "/subjects/" + subject + "/versions", {{"schema", schema}})["id"];
@@ -73,18 +69,19 @@ TEST_F(ServiceTest, FirstSchemaGetsIdOneAndVersionOne) {
   EXPECT_EQ(v["subject"], "users.raw-value");
   EXPECT_EQ(v["version"], 1);
   EXPECT_EQ(v["id"], 1);
-  EXPECT_EQ(json::parse(v["schema"].get<std::string>()), json::parse(contract_schema()));
-  EXPECT_EQ(ok_json("GET", "/subjects"), json::array({"users.raw-value"}));
-  EXPECT_EQ(ok_json("GET", "/subjects/users.raw-value/versions"), json::array({1}));
+  EXPECT_EQ(plain_json::parse(v["schema"].get<std::string>()),
+            plain_json::parse(contract_schema()));
+  EXPECT_EQ(ok_json("GET", "/subjects"), plain_json::array({"users.raw-value"}));
+  EXPECT_EQ(ok_json("GET", "/subjects/users.raw-value/versions"), plain_json::array({1}));
   EXPECT_EQ(log_.records.size(), 1u);
 }
 
 TEST_F(ServiceTest, SameSchemaAgainReturnsSameIdWithoutWriting) {
   EXPECT_EQ(register_schema("s", contract_schema()), 1);
   // Reformatted but identical schema.
-  EXPECT_EQ(register_schema("s", json::parse(contract_schema()).dump(2)), 1);
+  EXPECT_EQ(register_schema("s", plain_json::parse(contract_schema()).dump(2)), 1);
   EXPECT_EQ(log_.records.size(), 1u);
-  EXPECT_EQ(ok_json("GET", "/subjects/s/versions"), json::array({1}));
+  EXPECT_EQ(ok_json("GET", "/subjects/s/versions"), plain_json::array({1}));
 }
 
 TEST_F(ServiceTest, IdenticalSchemaUnderAnotherSubjectReusesGlobalId) {
@@ -92,18 +89,18 @@ TEST_F(ServiceTest, IdenticalSchemaUnderAnotherSubjectReusesGlobalId) {
   EXPECT_EQ(register_schema("b-value", R"("string")"), 2);
   EXPECT_EQ(register_schema("c-value", contract_schema()), 1);
   auto usages = ok_json("GET", "/schemas/ids/1/versions");
-  EXPECT_EQ(
-      usages,
-      json::parse(R"([{"subject":"a-value","version":1},{"subject":"c-value","version":1}])"));
+  EXPECT_EQ(usages,
+            plain_json::parse(
+                R"([{"subject":"a-value","version":1},{"subject":"c-value","version":1}])"));
 }
 
 TEST_F(ServiceTest, SchemaByIdReturnsTheSchemaAnd40403WhenUnknown) {
   register_schema("s", contract_schema());
   auto s = ok_json("GET", "/schemas/ids/1?subject=s");
-  EXPECT_EQ(json::parse(s["schema"].get<std::string>())["name"], "User");
+  EXPECT_EQ(plain_json::parse(s["schema"].get<std::string>())["name"], "User");
   auto missing = call("GET", "/schemas/ids/42");
   EXPECT_EQ(missing.status, 404);
-  EXPECT_EQ(json::parse(missing.body)["error_code"], 40403);
+  EXPECT_EQ(plain_json::parse(missing.body)["error_code"], 40403);
 }
 
 TEST_F(ServiceTest, IncompatibleChangeIsRefusedWith409AndNothingIsWritten) {
@@ -111,11 +108,11 @@ TEST_F(ServiceTest, IncompatibleChangeIsRefusedWith409AndNothingIsWritten) {
   auto r = call("POST", "/subjects/s/versions",
                 {{"schema", with_field(contract_schema(), {{"name", "age"}, {"type", "int"}})}});
   EXPECT_EQ(r.status, 409);
-  auto body = json::parse(r.body);
+  auto body = plain_json::parse(r.body);
   EXPECT_EQ(body["error_code"], 409);
   EXPECT_NE(body["message"].get<std::string>().find("'age'"), std::string::npos) << r.body;
   EXPECT_EQ(log_.records.size(), 1u);
-  EXPECT_EQ(ok_json("GET", "/subjects/s/versions"), json::array({1}));
+  EXPECT_EQ(ok_json("GET", "/subjects/s/versions"), plain_json::array({1}));
 }
 
 TEST_F(ServiceTest, CompatibleChangeGetsNewIdAndVersion) {
@@ -138,10 +135,10 @@ TEST_F(ServiceTest, NoneLevelAcceptsAnyChange) {
 TEST_F(ServiceTest, InvalidSchemaIs42201) {
   auto r = call("POST", "/subjects/s/versions", {{"schema", R"({"type":"recrd"})"}});
   EXPECT_EQ(r.status, 422);
-  EXPECT_EQ(json::parse(r.body)["error_code"], 42201);
+  EXPECT_EQ(plain_json::parse(r.body)["error_code"], 42201);
   auto t =
       call("POST", "/subjects/s/versions", {{"schema", "\"int\""}, {"schemaType", "PROTOBUF"}});
-  EXPECT_EQ(json::parse(t.body)["error_code"], 42201);
+  EXPECT_EQ(plain_json::parse(t.body)["error_code"], 42201);
   EXPECT_TRUE(log_.records.empty());
 }
 
@@ -151,30 +148,30 @@ TEST_F(ServiceTest, LookupFindsRegisteredSchemaOrSays40403) {
   EXPECT_EQ(found["id"], 1);
   EXPECT_EQ(found["version"], 1);
   auto r = call("POST", "/subjects/s", {{"schema", R"("string")"}});
-  EXPECT_EQ(json::parse(r.body)["error_code"], 40403);
+  EXPECT_EQ(plain_json::parse(r.body)["error_code"], 40403);
   auto missing = call("POST", "/subjects/nope", {{"schema", R"("string")"}});
-  EXPECT_EQ(json::parse(missing.body)["error_code"], 40401);
+  EXPECT_EQ(plain_json::parse(missing.body)["error_code"], 40401);
 }
 
 TEST_F(ServiceTest, UnknownSubjectAndVersionGiveConfluentCodes) {
-  EXPECT_EQ(json::parse(call("GET", "/subjects/x/versions").body)["error_code"], 40401);
+  EXPECT_EQ(plain_json::parse(call("GET", "/subjects/x/versions").body)["error_code"], 40401);
   register_schema("s", contract_schema());
-  EXPECT_EQ(json::parse(call("GET", "/subjects/s/versions/7").body)["error_code"], 40402);
-  EXPECT_EQ(json::parse(call("GET", "/subjects/s/versions/zero").body)["error_code"], 42202);
+  EXPECT_EQ(plain_json::parse(call("GET", "/subjects/s/versions/7").body)["error_code"], 40402);
+  EXPECT_EQ(plain_json::parse(call("GET", "/subjects/s/versions/zero").body)["error_code"], 42202);
   EXPECT_EQ(call("GET", "/nothing/here").status, 404);
   EXPECT_EQ(call("PATCH", "/subjects").status, 405);
 }
 
 TEST_F(ServiceTest, SoftDeletedSubjectDisappearsButIdStaysReachable) {
   register_schema("s", contract_schema());
-  EXPECT_EQ(ok_json("DELETE", "/subjects/s"), json::array({1}));
-  EXPECT_EQ(ok_json("GET", "/subjects"), json::array());
-  EXPECT_EQ(ok_json("GET", "/subjects?deleted=true"), json::array({"s"}));
+  EXPECT_EQ(ok_json("DELETE", "/subjects/s"), plain_json::array({1}));
+  EXPECT_EQ(ok_json("GET", "/subjects"), plain_json::array());
+  EXPECT_EQ(ok_json("GET", "/subjects?deleted=true"), plain_json::array({"s"}));
   EXPECT_EQ(call("GET", "/subjects/s/versions/latest").status, 404);
   ok_json("GET", "/schemas/ids/1");
   // Registering again continues the version numbers and keeps the id.
   EXPECT_EQ(register_schema("s", contract_schema()), 1);
-  EXPECT_EQ(ok_json("GET", "/subjects/s/versions"), json::array({2}));
+  EXPECT_EQ(ok_json("GET", "/subjects/s/versions"), plain_json::array({2}));
   EXPECT_EQ(call("DELETE", "/subjects/s?permanent=true").status, 501);
 }
 
@@ -198,8 +195,8 @@ TEST_F(ServiceTest, CompatibilityEndpointAnswersWithoutRegistering) {
 TEST_F(ServiceTest, InvalidCompatibilityLevelIs42203) {
   auto r = call("PUT", "/config", {{"compatibility", "SIDEWAYS"}});
   EXPECT_EQ(r.status, 422);
-  EXPECT_EQ(json::parse(r.body)["error_code"], 42203);
-  EXPECT_EQ(json::parse(call("GET", "/config/s").body)["error_code"], 40408);
+  EXPECT_EQ(plain_json::parse(r.body)["error_code"], 42203);
+  EXPECT_EQ(plain_json::parse(call("GET", "/config/s").body)["error_code"], 40408);
   EXPECT_EQ(ok_json("GET", "/config/s?defaultToGlobal=true")["compatibilityLevel"], "BACKWARD");
 }
 
@@ -207,7 +204,7 @@ TEST_F(ServiceTest, FailedLogWriteIs50001AndStateIsUnchanged) {
   log_.refuse = true;
   auto r = call("POST", "/subjects/s/versions", {{"schema", contract_schema()}});
   EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(json::parse(r.body)["error_code"], 50001);
+  EXPECT_EQ(plain_json::parse(r.body)["error_code"], 50001);
   EXPECT_NE(r.body.find("broker down"), std::string::npos);
   log_.refuse = false;
   EXPECT_EQ(register_schema("s", contract_schema()), 1);
@@ -225,21 +222,21 @@ TEST_F(ServiceTest, ReplayingTheLogRebuildsIdsVersionsAndConfig) {
   service restarted(second_log);
   for (const auto& rec : log_.records) ASSERT_TRUE(restarted.replay(rec));
   auto get = [&](const std::string& path) {
-    return json::parse(restarted.handle({"GET", path, "", ""}).body);
+    return plain_json::parse(restarted.handle({"GET", path, "", ""}).body);
   };
-  EXPECT_EQ(get("/subjects"), json::array({"b"}));
+  EXPECT_EQ(get("/subjects"), plain_json::array({"b"}));
   EXPECT_EQ(get("/subjects/b/versions/2")["id"], 3);
   EXPECT_EQ(get("/config")["compatibilityLevel"], "FULL");
   EXPECT_EQ(get("/config/b")["compatibilityLevel"], "NONE");
   // The next new schema continues after the highest id seen.
-  auto r =
-      restarted.handle({"POST", "/subjects/c/versions", "", json{{"schema", R"("long")"}}.dump()});
-  EXPECT_EQ(json::parse(r.body)["id"], 4);
+  auto r = restarted.handle(
+      {"POST", "/subjects/c/versions", "", plain_json{{"schema", R"("long")"}}.dump()});
+  EXPECT_EQ(plain_json::parse(r.body)["id"], 4);
 }
 
 TEST_F(ServiceTest, PercentEncodedSubjectIsDecoded) {
   register_schema("my%2Fsubject", R"("string")");
-  EXPECT_EQ(ok_json("GET", "/subjects"), json::array({"my/subject"}));
+  EXPECT_EQ(ok_json("GET", "/subjects"), plain_json::array({"my/subject"}));
 }
 
 // ---- hostile requests ----
@@ -252,7 +249,7 @@ struct refusal {
 };
 
 refusal refusal_of(const api_response& r) {
-  auto body = json::parse(r.body);
+  auto body = plain_json::parse(r.body);
   return {r.status, body.value("error_code", 0), body.value("message", std::string())};
 }
 
@@ -317,7 +314,7 @@ TEST_F(ServiceTest, RequestsCarryingInvalidUtf8OrHugeNumbersAreAnsweredInsteadOf
     ASSERT_NO_THROW(r = svc_.handle(req)) << req.method << " " << req.path;
     EXPECT_TRUE(r.status == 400 || r.status == 422)
         << req.method << " " << req.path << ": " << r.body;
-    EXPECT_TRUE(json::accept(r.body)) << r.body;
+    EXPECT_TRUE(plain_json::accept(r.body)) << r.body;
   }
   EXPECT_EQ(log_.records.size(), 1u);
 }
@@ -336,10 +333,10 @@ TEST_F(ServiceTest, LookalikeUnionCheckAnswersWithinASecondWithTheVerdictOr422) 
     EXPECT_NE(why.message.find("too costly"), std::string::npos) << why.message;
   }
   if (r.status == 200) {
-    EXPECT_EQ(json::parse(r.body)["is_compatible"], true) << r.body;
+    EXPECT_EQ(plain_json::parse(r.body)["is_compatible"], true) << r.body;
   }
   if (reg.status == 200) {
-    EXPECT_EQ(json::parse(reg.body)["id"], 2) << reg.body;
+    EXPECT_EQ(plain_json::parse(reg.body)["id"], 2) << reg.body;
   }
 }
 
@@ -347,10 +344,11 @@ TEST(ServiceCheckBudget, RegisterAnswers422TooCostlyWhenTheCheckExceedsTheBudget
   memory_log log;
   service svc(log, 20);
   auto [reader, writer] = testing::lookalike_union_pair(5);
-  auto first = svc.handle({"POST", "/subjects/s/versions", "", json{{"schema", writer}}.dump()});
+  auto first =
+      svc.handle({"POST", "/subjects/s/versions", "", plain_json{{"schema", writer}}.dump()});
   ASSERT_EQ(first.status, 200) << first.body;
   for (const auto& target : {"/subjects/s/versions", "/compatibility/subjects/s/versions/1"}) {
-    auto r = refusal_of(svc.handle({"POST", target, "", json{{"schema", reader}}.dump()}));
+    auto r = refusal_of(svc.handle({"POST", target, "", plain_json{{"schema", reader}}.dump()}));
     EXPECT_EQ(r.status, 422) << target;
     EXPECT_EQ(r.code, 42201) << target;
     EXPECT_NE(r.message.find("too costly"), std::string::npos) << r.message;
@@ -363,12 +361,12 @@ TEST(ServiceCheckBudget, StatsAnswerWithinASecondWhileAPathologicalCheckRuns) {
   memory_log log;
   service svc(log);
   auto [reader, writer] = testing::lookalike_union_pair(40);
-  ASSERT_EQ(
-      svc.handle({"POST", "/subjects/s/versions", "", json{{"schema", writer}}.dump()}).status,
-      200);
+  ASSERT_EQ(svc.handle({"POST", "/subjects/s/versions", "", plain_json{{"schema", writer}}.dump()})
+                .status,
+            200);
   auto check = std::async(std::launch::async, [&svc, reader = reader] {
-    return svc.handle(
-        {"POST", "/compatibility/subjects/s/versions/latest", "", json{{"schema", reader}}.dump()});
+    return svc.handle({"POST", "/compatibility/subjects/s/versions/latest", "",
+                       plain_json{{"schema", reader}}.dump()});
   });
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(svc.stats().next_id, 2);
@@ -386,7 +384,7 @@ TEST(ServiceReplay, MalformedRecordsAreRefusedWithoutThrowingAndGoodOnesServed) 
   EXPECT_FALSE(svc.replay({key, R"({"id":"1","schema":"\"int\""})"}));
   EXPECT_FALSE(svc.replay({key, R"({"id":1,"schema":"\"int\"","deleted":"no"})"}));
   ASSERT_TRUE(svc.replay({key, R"({"id":1,"schema":"\"int\""})"}));
-  auto got = json::parse(svc.handle({"GET", "/subjects/s/versions/1", "", ""}).body);
+  auto got = plain_json::parse(svc.handle({"GET", "/subjects/s/versions/1", "", ""}).body);
   EXPECT_EQ(got["id"], 1);
 }
 

@@ -5,16 +5,21 @@ restart check stops and restarts a node while the session writes."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
+import struct
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.cassandra_cluster import (
+    CQL_PORT,
     PASSWORD,
     USER,
     ScratchCluster,
@@ -62,7 +67,6 @@ def cluster_env(cluster: ScratchCluster, **extra: str) -> dict[str, str]:
         "TlsWithTheClusterCertificateConnectsAndRoundTrips",
         "TlsWithAnUntrustedCertificateIsRefused",
         "Lz4CompressedSessionRoundTripsLargeValues",
-        "EveryWriteGoesToTheReplicaOwningItsKey",
         "SchemaChangeEventsReachTheListener",
     ],
 )
@@ -76,6 +80,52 @@ def test_session_on_the_cluster(cluster: ScratchCluster, cluster_tests: Path, ch
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "[  PASSED  ] 1 test" in run.stdout, run.stdout
+
+
+def owners_by_the_python_driver(cluster: ScratchCluster, keyspace: str, keys: range) -> Counter:
+    """How many of `keys` (int partition keys) each node owns, by the Python driver's
+    own token map: an independent witness of the C++ client's routing."""
+    from cassandra.auth import PlainTextAuthProvider
+    from cassandra.cluster import Cluster
+
+    client = Cluster(
+        [n.host for n in cluster.nodes],
+        port=CQL_PORT,
+        auth_provider=PlainTextAuthProvider(USER, PASSWORD),
+        protocol_version=4,
+    )
+    try:
+        client.connect()
+        client.refresh_schema_metadata()
+        owners: Counter = Counter()
+        for key in keys:
+            replicas = client.metadata.get_replicas(keyspace, struct.pack(">i", key))
+            assert len(replicas) == 1, (key, replicas)
+            owners[replicas[0].address] += 1
+        return owners
+    finally:
+        client.shutdown()
+
+
+def test_every_write_goes_to_the_node_the_python_driver_says_owns_its_key(
+    cluster: ScratchCluster, cluster_tests: Path
+) -> None:
+    run = subprocess.run(
+        [str(cluster_tests), "--gtest_filter=Cluster.EveryWriteGoesToTheReplicaOwningItsKey"],
+        env=cluster_env(cluster),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    routed = Counter(
+        {
+            address.split(":")[0]: int(count)
+            for address, count in re.findall(r"^routed (\S+) (\d+)$", run.stdout, re.M)
+        }
+    )
+    assert sum(routed.values()) == 2000, run.stdout
+    assert routed == owners_by_the_python_driver(cluster, "cql_routing", range(2000))
 
 
 def wait_for_file(path: Path, timeout: float, writer: subprocess.Popen[str]) -> None:
@@ -158,11 +208,25 @@ def test_frozen_node_is_marked_down_within_seconds_and_reads_move_on(
     print((tmp_path / "summary").read_text())
 
 
-def test_sluice_cql_logs_in_over_tls_with_the_password_from_the_environment(
-    cluster: ScratchCluster, sluice_bin: Path
+def other_ca(directory: Path) -> Path:
+    """A self-signed certificate that did not sign the cluster's: trusting only it must
+    fail the TLS handshake."""
+    key, cert = directory / "other.key", directory / "other.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=not-the-cluster"]
+        + ["-days", "1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert
+
+
+def test_sluice_cql_logs_in_over_tls_and_refuses_a_certificate_its_ca_did_not_sign(
+    cluster: ScratchCluster, sluice_bin: Path, tmp_path: Path
 ) -> None:
-    args = [str(sluice_bin), "cql", "--host", cluster.contact_points(), "--user", USER]
-    args += ["--tls-ca", str(cluster.ca_file), "--compression", "lz4", "--output", "json"]
+    login = [str(sluice_bin), "cql", "--host", cluster.contact_points(), "--user", USER]
+    options = ["--compression", "lz4", "--output", "json"]
+    args = [*login, "--tls-ca", str(cluster.ca_file), *options]
     run = subprocess.run(
         [*args, "-e", "SELECT cluster_name FROM system.local"],
         env={**os.environ, "SLUICE_CQL_PASSWORD": PASSWORD},
@@ -172,6 +236,28 @@ def test_sluice_cql_logs_in_over_tls_with_the_password_from_the_environment(
     )
     assert run.returncode == 0, run.stderr
     assert "sluice-test" in run.stdout
+    # The node says so too: every client connection it holds is TLS (the cluster offers
+    # TLS as optional, so a client ignoring --tls-ca would connect in plaintext).
+    clients = subprocess.run(
+        [*args, "-e", "SELECT address, ssl_enabled, ssl_protocol FROM system_views.clients"],
+        env={**os.environ, "SLUICE_CQL_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert clients.returncode == 0, clients.stderr
+    connections = [json.loads(line) for line in clients.stdout.splitlines() if line.strip()]
+    assert connections, clients.stdout
+    assert all(c["ssl_enabled"] is True and c["ssl_protocol"] for c in connections), connections
+    untrusted = subprocess.run(
+        [*login, "--tls-ca", str(other_ca(tmp_path)), *options, "-e", "SELECT 1 FROM system.local"],
+        env={**os.environ, "SLUICE_CQL_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert untrusted.returncode != 0, untrusted.stdout
+    assert "certificate" in untrusted.stderr, untrusted.stderr
     wrong = subprocess.run(
         [*args, "-e", "SELECT cluster_name FROM system.local"],
         env={**os.environ, "SLUICE_CQL_PASSWORD": "wrong"},

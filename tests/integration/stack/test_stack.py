@@ -2,6 +2,7 @@
 PostgreSQL, idempotent restarts, and clear errors on a taken port or a dying engine."""
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from tests.conftest import free_port
+from tests.stack_control import REPO
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -64,6 +66,20 @@ def test_a_bad_dlq_retention_is_refused_naming_the_setting(sluice_bin: Path) -> 
     assert result.returncode == 2
     assert "dlq_retention" in result.stderr or "--dlq-retention" in result.stderr
     assert "'30 days' is not a retention" in result.stderr
+
+
+def test_cassandra_acknowledges_writes_only_after_its_commit_log_sync() -> None:
+    # The setting `up` wrote for the running Cassandra (group commit by default): with
+    # periodic, a SIGKILL lost acknowledged rows (tests/e2e/test_engine_crashes.py).
+    config = (REPO / ".stack/conf/cassandra.yaml").read_text()
+    assert re.search(r"^commitlog_sync: group$", config, re.M), config
+    assert re.search(r"^commitlog_sync_group_window: 15ms$", config, re.M)
+
+
+def test_a_bad_commitlog_sync_mode_is_refused_naming_the_setting(sluice_bin: Path) -> None:
+    result = run(sluice_bin, "status", "--cassandra-commitlog-sync", "sometimes")
+    assert result.returncode == 2
+    assert "--cassandra-commitlog-sync: 'sometimes' is not a commit log sync mode" in result.stderr
 
 
 def test_a_record_produced_to_users_raw_is_consumed_back() -> None:
