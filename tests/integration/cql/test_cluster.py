@@ -248,7 +248,8 @@ def test_sluice_cql_logs_in_over_tls_and_refuses_a_certificate_its_ca_did_not_si
     assert clients.returncode == 0, clients.stderr
     connections = [json.loads(line) for line in clients.stdout.splitlines() if line.strip()]
     assert connections, clients.stdout
-    assert all(c["ssl_enabled"] is True and c["ssl_protocol"] for c in connections), connections
+    # (`--output json` prints every cell as its CQL text, a boolean as "true")
+    assert all(c["ssl_enabled"] == "true" and c["ssl_protocol"] for c in connections), connections
     untrusted = subprocess.run(
         [*login, "--tls-ca", str(other_ca(tmp_path)), *options, "-e", "SELECT 1 FROM system.local"],
         env={**os.environ, "SLUICE_CQL_PASSWORD": PASSWORD},
