@@ -27,9 +27,9 @@ def stop_component(sluice: Path, name: str) -> None:
     assert result.returncode == 0, f"stopping {name}: {result.stderr[-2000:]}"
 
 
-def start_stack(sluice: Path) -> None:
+def start_stack(sluice: Path, *extra_flags: str) -> None:
     result = subprocess.run(
-        [str(sluice), "up", "--no-install", *UP_FLAGS],
+        [str(sluice), "up", "--no-install", *UP_FLAGS, *extra_flags],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -65,9 +65,9 @@ def component_pid(sluice: Path, name: str) -> int:
     return int(running[name])
 
 
-def kill_for(sluice: Path, name: str, seconds: float) -> None:
+def kill_for(sluice: Path, name: str, seconds: float, *up_flags: str) -> None:
     """SIGKILLs `name`, waits until its process is gone and `seconds` more, then starts
-    it again (also when waiting is interrupted)."""
+    it again with `up_flags` (also when waiting is interrupted)."""
     pid = component_pid(sluice, name)
     os.kill(pid, signal.SIGKILL)
     try:
@@ -77,4 +77,10 @@ def kill_for(sluice: Path, name: str, seconds: float) -> None:
             time.sleep(0.1)
         time.sleep(seconds)
     finally:
-        start_stack(sluice)
+        start_stack(sluice, *up_flags)
+
+
+def restart_with(sluice: Path, name: str, *up_flags: str) -> None:
+    """Stops `name` cleanly and starts it again with `up_flags` (its other settings kept)."""
+    stop_component(sluice, name)
+    start_stack(sluice, *up_flags)

@@ -29,7 +29,7 @@ from tests.e2e.helpers import (
     wait_for_metric,
 )
 from tests.endpoints import BOOTSTRAP, SLUICE_FLAGS
-from tests.stack_control import kill_for
+from tests.stack_control import kill_for, restart_with
 
 pytestmark = pytest.mark.usefixtures("stack")
 
@@ -83,11 +83,19 @@ def produce_command(sluice: Path, lane: Lane, seed: int, count: int, manifest: P
     ]
 
 
-@pytest.mark.parametrize(("engine", "down_s"), [("kafka", 12), ("cassandra", 15)])
-def test_engine_sigkilled_mid_run_the_producer_and_processor_retry_and_lose_nothing(
-    sluice_bin: Path, lane: Lane, tmp_path: Path, engine: str, down_s: float
+def run_through_a_kill(
+    sluice_bin: Path,
+    lane: Lane,
+    tmp_path: Path,
+    engine: str,
+    down_s: float,
+    count: int,
+    *up_flags: str,
 ) -> None:
-    seed, count = 4242 if engine == "kafka" else 4343, 36_000
+    """Produces `count` JSON records at 1,200/s into a running processor, SIGKILLs
+    `engine` mid-work for `down_s` seconds (restarted with `up_flags`), and checks the
+    accounting."""
+    seed = 4242 if engine == "kafka" else 4343
     manifest = tmp_path / "run.json"
     producer = subprocess.Popen(
         produce_command(sluice_bin, lane, seed, count, manifest),
@@ -108,7 +116,7 @@ def test_engine_sigkilled_mid_run_the_producer_and_processor_retry_and_lose_noth
         members_before = group_members(lane.group)
         assert len(members_before) == 1 and len(next(iter(members_before.values()))) == 6
         written_before = metric(port, "sluice_process_written_total") or 0
-        kill_for(sluice_bin, engine, down_s)
+        kill_for(sluice_bin, engine, down_s, *up_flags)
         assert processor.poll() is None, f"the processor exited after {engine} was killed"
         if engine == "cassandra":
             # A sink outage is not a reason to leave the group: the same member still
@@ -146,6 +154,26 @@ def test_engine_sigkilled_mid_run_the_producer_and_processor_retry_and_lose_noth
         processor_crashed=engine == "kafka",
     )
     assert report["duplicate_dead_letters"] == resent
+
+
+def test_kafka_sigkilled_mid_run_the_producer_and_processor_retry_and_lose_nothing(
+    sluice_bin: Path, lane: Lane, tmp_path: Path
+) -> None:
+    run_through_a_kill(sluice_bin, lane, tmp_path, "kafka", 12, 36_000)
+
+
+def test_cassandra_with_group_commit_sigkilled_mid_run_loses_no_acknowledged_row(
+    sluice_bin: Path, lane: Lane, tmp_path: Path
+) -> None:
+    # With the stack's default commit log (periodic) the same kill lost 50-99 rows that
+    # Cassandra had acknowledged (`verify` named them missing): a single node is durable
+    # through a crash only when it acknowledges after the sync.
+    group = ("--cassandra-commitlog-sync", "group")
+    restart_with(sluice_bin, "cassandra", *group)
+    try:
+        run_through_a_kill(sluice_bin, lane, tmp_path, "cassandra", 15, 20_000, *group)
+    finally:
+        restart_with(sluice_bin, "cassandra")
 
 
 def delete_topic(topic: str) -> None:
