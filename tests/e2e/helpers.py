@@ -408,6 +408,17 @@ def verify(sluice: Path, lane: Lane, expect_ok: bool | None = True, *extra: str)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+def wait_until_verified(sluice: Path, lane: Lane, timeout_s: float) -> dict:
+    """Polls `sluice verify` (every 5 s) until the running processors have caught up, or
+    `timeout_s` passed; returns the last report."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        report = verify(sluice, lane, expect_ok=None)
+        if report["ok"] or time.monotonic() > deadline:
+            return report
+        time.sleep(5)
+
+
 def epoch_ms(instant: datetime) -> int:
     """Milliseconds since the epoch; a naive datetime (as the driver returns) is UTC."""
     if instant.tzinfo is None:

@@ -25,22 +25,13 @@ from tests.e2e.helpers import (
     metric,
     process_command,
     produce_json,
-    verify,
     wait_for_metric,
+    wait_until_verified,
 )
 from tests.endpoints import BOOTSTRAP, SLUICE_FLAGS
 from tests.stack_control import kill_for, restart_with
 
 pytestmark = pytest.mark.usefixtures("stack")
-
-
-def wait_until_verified(sluice: Path, lane: Lane, timeout_s: float) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        report = verify(sluice, lane, expect_ok=None)
-        if report["ok"] or time.monotonic() > deadline:
-            return report
-        time.sleep(5)
 
 
 def group_members(group: str) -> dict[str, list[tuple[str, int]]]:

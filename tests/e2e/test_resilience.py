@@ -23,8 +23,8 @@ from tests.e2e.helpers import (
     metric,
     process_command,
     produce_json,
-    verify,
     wait_for_metric,
+    wait_until_verified,
 )
 from tests.endpoints import SLUICE_FLAGS
 from tests.stack_control import start_stack, stop_component, take_down_for
@@ -36,16 +36,6 @@ def partition_lags(port: int) -> dict[str, float]:
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     found = re.findall(r'^sluice_process_partition_lag\{partition="(\d+)"\} (\S+)$', text, re.M)
     return {partition: float(value) for partition, value in found}
-
-
-def wait_until_verified(sluice: Path, lane: Lane, timeout_s: float) -> dict:
-    """Polls `sluice verify` until the running processors have caught up."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        report = verify(sluice, lane, expect_ok=None)
-        if report["ok"] or time.monotonic() > deadline:
-            return report
-        time.sleep(5)
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:

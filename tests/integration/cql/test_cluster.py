@@ -221,59 +221,43 @@ def other_ca(directory: Path) -> Path:
     return cert
 
 
+def run_cql(args: list[str], password: str | None) -> subprocess.CompletedProcess[str]:
+    """`sluice cql` with SLUICE_CQL_PASSWORD set to `password` (None: unset)."""
+    env = {k: v for k, v in os.environ.items() if k != "SLUICE_CQL_PASSWORD"}
+    if password is not None:
+        env["SLUICE_CQL_PASSWORD"] = password
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+
+
 def test_sluice_cql_logs_in_over_tls_and_refuses_a_certificate_its_ca_did_not_sign(
     cluster: ScratchCluster, sluice_bin: Path, tmp_path: Path
 ) -> None:
     login = [str(sluice_bin), "cql", "--host", cluster.contact_points(), "--user", USER]
     options = ["--compression", "lz4", "--output", "json"]
     args = [*login, "--tls-ca", str(cluster.ca_file), *options]
-    run = subprocess.run(
-        [*args, "-e", "SELECT cluster_name FROM system.local"],
-        env={**os.environ, "SLUICE_CQL_PASSWORD": PASSWORD},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    run = run_cql([*args, "-e", "SELECT cluster_name FROM system.local"], PASSWORD)
     assert run.returncode == 0, run.stderr
     assert "sluice-test" in run.stdout
     # The node says so too: every client connection it holds is TLS (the cluster offers
     # TLS as optional, so a client ignoring --tls-ca would connect in plaintext).
-    clients = subprocess.run(
+    clients = run_cql(
         [*args, "-e", "SELECT address, ssl_enabled, ssl_protocol FROM system_views.clients"],
-        env={**os.environ, "SLUICE_CQL_PASSWORD": PASSWORD},
-        capture_output=True,
-        text=True,
-        timeout=60,
+        PASSWORD,
     )
     assert clients.returncode == 0, clients.stderr
     connections = [json.loads(line) for line in clients.stdout.splitlines() if line.strip()]
     assert connections, clients.stdout
     # (`--output json` prints every cell as its CQL text, a boolean as "true")
     assert all(c["ssl_enabled"] == "true" and c["ssl_protocol"] for c in connections), connections
-    untrusted = subprocess.run(
-        [*login, "--tls-ca", str(other_ca(tmp_path)), *options, "-e", "SELECT 1 FROM system.local"],
-        env={**os.environ, "SLUICE_CQL_PASSWORD": PASSWORD},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    other = str(other_ca(tmp_path))
+    untrusted = run_cql(
+        [*login, "--tls-ca", other, *options, "-e", "SELECT 1 FROM system.local"], PASSWORD
     )
     assert untrusted.returncode != 0, untrusted.stdout
     assert "certificate" in untrusted.stderr, untrusted.stderr
-    wrong = subprocess.run(
-        [*args, "-e", "SELECT cluster_name FROM system.local"],
-        env={**os.environ, "SLUICE_CQL_PASSWORD": "wrong"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    wrong = run_cql([*args, "-e", "SELECT cluster_name FROM system.local"], "wrong")
     assert wrong.returncode != 0
     assert "authentication as 'cassandra'" in wrong.stderr
-    unset = subprocess.run(
-        [*args, "-e", "SELECT 1 FROM system.local"],
-        env={k: v for k, v in os.environ.items() if k != "SLUICE_CQL_PASSWORD"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    unset = run_cql([*args, "-e", "SELECT 1 FROM system.local"], None)
     assert unset.returncode != 0
     assert "SLUICE_CQL_PASSWORD" in unset.stderr
