@@ -120,6 +120,9 @@ def make_lane(repo: Path) -> Lane:
 
 
 def drop_lane(lane: Lane) -> None:
+    # A test may have restarted Cassandra last: the driver's connections are then
+    # defunct until it reconnects, so wait for an answer before dropping.
+    await_session(lane)
     lane.session.execute(f"DROP KEYSPACE IF EXISTS {lane.keyspace}", timeout=60)
     AdminClient({"bootstrap.servers": BOOTSTRAP}).delete_topics([lane.raw, lane.dlq])
     lane.session.cluster.shutdown()

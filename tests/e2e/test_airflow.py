@@ -397,6 +397,24 @@ def test_canary_password_appears_in_no_log_xcom_or_rendered_field(
 # --- the real scheduler, through the REST API ------------------------------------------------
 
 
+def settle_and_pause(api: AirflowApi) -> None:
+    """Lets the runs in progress finish while the DAGs are still unpaused (a paused DAG's
+    runs are no longer scheduled, so waiting after pausing would wait for nothing), pauses
+    both DAGs, then marks failed a run the cron may have started in between."""
+    active_path = f"/dags/{STREAM}/dagRuns?state=running&state=queued"
+    deadline = time.monotonic() + 120
+    while api.get(active_path)["total_entries"] and time.monotonic() < deadline:
+        time.sleep(1)
+    api.set_paused(STREAM, True)
+    api.set_paused(RANDOMUSER, True)
+    for run in api.get(active_path)["dag_runs"]:
+        api.call(
+            "PATCH",
+            f"/dags/{STREAM}/dagRuns/{quote(run['dag_run_id'], safe='')}",
+            json={"state": "failed"},
+        )
+
+
 @pytest.fixture(scope="module")
 def scheduled(
     api: AirflowApi, sluice_bin: Path, tmp_path_factory: pytest.TempPathFactory
@@ -418,14 +436,7 @@ def scheduled(
             api.set_paused(RANDOMUSER, False)
             yield api
         finally:
-            api.set_paused(STREAM, True)
-            api.set_paused(RANDOMUSER, True)
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                active = api.get(f"/dags/{STREAM}/dagRuns?state=running&state=queued")
-                if active["total_entries"] == 0:
-                    break
-                time.sleep(1)
+            settle_and_pause(api)
             if previous and "value" in previous:
                 api.call(
                     "PATCH",
