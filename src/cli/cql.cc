@@ -126,9 +126,11 @@ SLUICE_VERB("cql", [](CLI::App& root) -> std::function<int()> {
   cmd->add_option("--keyspace", o->session.keyspace, "keyspace to USE");
   cmd->add_option("-e,--execute", o->statements, "a statement to run (repeatable)");
   cmd->add_option("-f,--file", o->file, "a file of statements separated by ';'");
-  cmd->add_option("--values", o->values, "JSON array bound to the statement's ? markers");
+  cmd->add_option("--values", o->values,
+                  "JSON array bound to the statement's markers, or an object by marker name "
+                  "(markers left out are unset: their columns are not written)");
   cmd->add_option("--values-file", o->values_file,
-                  "file of JSON arrays, one per line: the statement runs once per line");
+                  "file of JSON arrays or objects, one per line: the statement runs once per line");
   cmd->add_flag("--idempotent", o->idempotent,
                 "the statements are safe to apply twice: retry them on another node when one "
                 "fails them (SELECTs always are; schema changes never)");

@@ -213,7 +213,7 @@ void session::impl::refresh_topology() {
     if (!start_outcome_) finish_start(e);
   };
   control_query(
-      "SELECT rpc_address, data_center, rack, tokens FROM system.local",
+      "SELECT rpc_address, data_center, rack, tokens, host_id FROM system.local",
       [this, fail](result<rows_result> local) {
         if (!local) return fail(local.err());
         auto with_peers = [this, fail, local = std::move(*local)](result<rows_result> peers) {
@@ -225,11 +225,13 @@ void session::impl::refresh_topology() {
                         });
         };
         control_query(
-            "SELECT native_address, data_center, rack, tokens, native_port FROM system.peers_v2",
+            "SELECT native_address, data_center, rack, tokens, native_port, host_id "
+            "FROM system.peers_v2",
             [this, with_peers](result<rows_result> peers) {
               if (peers) return with_peers(std::move(peers));
-              control_query("SELECT rpc_address, data_center, rack, tokens FROM system.peers",
-                            with_peers);  // servers before 4.0
+              control_query(
+                  "SELECT rpc_address, data_center, rack, tokens, host_id FROM system.peers",
+                  with_peers);  // servers before 4.0
             });
       });
 }
@@ -270,13 +272,32 @@ void session::impl::apply_topology(const rows_result& local, const rows_result& 
   for (const auto& why : bad_peers)
     log::get("cql.cluster")
         ->warn("Cassandra at {}: ignoring a malformed system.peers row: {}", from, why);
-  // The node we asked is known by the address we reached it at.
   if (!control_) return;  // the control connection went away meanwhile: it will refresh again
-  (*local_nodes)[0].address = control_->options().host;
-  (*local_nodes)[0].port = control_->options().port;
+  // The node we asked is known by the address we reached it at, unless it is known
+  // already (by its host_id) under the address its peers gave.
+  auto& asked = (*local_nodes)[0];
+  asked.address = control_->options().host;
+  asked.port = control_->options().port;
+  for (const auto& known : nodes_) {
+    if (!asked.host_id.empty() && known->host_id == asked.host_id) {
+      asked.address = known->address;
+      asked.port = known->port;
+    }
+  }
   std::vector<node_info> all = std::move(*local_nodes);
   for (auto& p : *peer_nodes) {
     if (p.port == 0) p.port = config_.port;
+    // One node, one place: a stale peer row (a node that changed address, listed under
+    // both for a while) would otherwise give its tokens two owners, one of them dead.
+    auto same = std::find_if(all.begin(), all.end(), [&](const node_info& n) {
+      return !p.host_id.empty() && n.host_id == p.host_id;
+    });
+    if (same != all.end()) {
+      log::get("cql.cluster")
+          ->warn("Cassandra at {}: node {} is listed at {}:{} and {}:{}; keeping the first", from,
+                 p.host_id, same->address, same->port, p.address, p.port);
+      continue;
+    }
     all.push_back(std::move(p));
   }
   if (local_dc_.empty()) {
@@ -312,7 +333,7 @@ void session::impl::apply_topology(const rows_result& local, const rows_result& 
   }
   keyspaces_ = std::move(parsed);
   std::vector<std::size_t> seen;
-  for (const auto& info : all) seen.push_back(node_index(info.address, info.port));
+  for (const auto& info : all) seen.push_back(node_index(info.address, info.port, info.host_id));
   {
     std::lock_guard lock(state_mutex_);
     ring_ = token_ring(all);
@@ -337,17 +358,56 @@ void session::impl::apply_topology(const rows_result& local, const rows_result& 
   }
 }
 
-std::size_t session::impl::node_index(const std::string& address, int port) {
+std::size_t session::impl::node_index(const std::string& address, int port,
+                                      const std::string& host_id) {
+  // A node is who its host_id says: a node that came back at a new address keeps its place
+  // (its pool reconnects to the new address) rather than leaving a dead twin behind.
+  if (!host_id.empty()) {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      auto& known = *nodes_[i];
+      if (known.host_id != host_id) continue;
+      if (known.address != address || known.port != port) readdress(i, address, port);
+      return i;
+    }
+  }
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
-    if (nodes_[i]->address == address && nodes_[i]->port == port) return i;
+    auto& known = *nodes_[i];
+    if (known.address != address || known.port != port) continue;
+    if (known.host_id.empty() || host_id.empty()) {
+      if (known.host_id.empty()) known.host_id = host_id;
+      return i;
+    }
+    // Another identity at a known address: the old node was replaced. Same place, new
+    // node: the old one's connections go.
+    log::get("cql.cluster")
+        ->info("Cassandra at {}:{} is now node {} (was {})", address, port, host_id, known.host_id);
+    known.host_id = host_id;
+    return i;
   }
   auto n = std::make_unique<node>();
   n->address = address;
   n->port = port;
+  n->host_id = host_id;
   n->reconnect_timer = std::make_unique<asio::steady_timer>(io_);
   std::lock_guard lock(state_mutex_);
   nodes_.push_back(std::move(n));
   return nodes_.size() - 1;
+}
+
+void session::impl::readdress(std::size_t index, const std::string& address, int port) {
+  auto& n = *nodes_[index];
+  log::get("cql.cluster")
+      ->info("Cassandra node {} moved from {}:{} to {}:{}", n.host_id, n.address, n.port, address,
+             port);
+  {
+    std::lock_guard lock(state_mutex_);
+    n.address = address;
+    n.port = port;
+  }
+  // Connections to the old address are of no use once the node answers elsewhere.
+  auto pool = n.pool;
+  for (auto& c : pool)
+    c->close(make_error(errc::unavailable, "node {} moved to {}:{}", n.host_id, address, port));
 }
 
 void session::impl::connect_node(std::size_t index) {

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -291,19 +292,59 @@ result<bound_value> json_to_value(const column_type& type, const nlohmann::json&
   }
 }
 
+namespace {
+
+result<bound_value> column_value(const std::vector<column_spec>& columns, std::size_t i,
+                                 const nlohmann::json& value) {
+  auto cell = json_to_value(columns[i].type, value);
+  if (!cell) {
+    return make_error(errc::invalid_argument, "value {} (column {}): {} (type {})", i + 1,
+                      columns[i].name, cell.err().message, type_name(columns[i].type));
+  }
+  return cell;
+}
+
+/// {"name": value, ...}: every bind marker of that name gets the value; a marker whose name
+/// is absent is unset (its column left as it is); a name that is no marker is an error.
+result<std::vector<bound_value>> named_values(const std::vector<column_spec>& columns,
+                                              const nlohmann::json& values) {
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.name);
+  for (const auto& [name, value] : values.items()) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return make_error(errc::invalid_argument,
+                        "\"{}\" is not a bind marker of the statement (its markers: {})", name,
+                        fmt::join(names, ", "));
+    }
+  }
+  std::vector<bound_value> out;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    auto given = values.find(columns[i].name);
+    if (given == values.end()) {
+      out.push_back(unset_value());
+      continue;
+    }
+    auto cell = column_value(columns, i, *given);
+    if (!cell) return cell.err();
+    out.push_back(std::move(*cell));
+  }
+  return out;
+}
+
+}  // namespace
+
 result<std::vector<bound_value>> json_to_values(const std::vector<column_spec>& columns,
                                                 const nlohmann::json& values) {
+  if (values.is_object()) return named_values(columns, values);
   if (!values.is_array() || values.size() != columns.size()) {
-    return make_error(errc::invalid_argument, "expected a JSON array of {} value(s), got {}",
+    return make_error(errc::invalid_argument,
+                      "expected a JSON array of {} value(s) or an object by marker name, got {}",
                       columns.size(), values.dump());
   }
   std::vector<bound_value> out;
   for (std::size_t i = 0; i < columns.size(); ++i) {
-    auto cell = json_to_value(columns[i].type, values[i]);
-    if (!cell) {
-      return make_error(errc::invalid_argument, "value {} (column {}): {} (type {})", i + 1,
-                        columns[i].name, cell.err().message, type_name(columns[i].type));
-    }
+    auto cell = column_value(columns, i, values[i]);
+    if (!cell) return cell.err();
     out.push_back(std::move(*cell));
   }
   return out;

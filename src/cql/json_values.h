@@ -23,7 +23,9 @@ namespace sluice::cql {
 /// One JSON value as a cell of `type`; the error names the expected form.
 result<bound_value> json_to_value(const column_type& type, const nlohmann::json& value);
 
-/// A JSON array with one value per bind column; errors name the column.
+/// A JSON array with one value per bind column, or an object by marker name where a
+/// marker left out is unset (protocol v4: its column is not written); errors name the
+/// column.
 result<std::vector<bound_value>> json_to_values(const std::vector<column_spec>& columns,
                                                 const nlohmann::json& values);
 

@@ -244,7 +244,7 @@ void writer::short_bytes(std::string_view s) {
 }
 void writer::bytes(const bound_value& v) {
   if (!v) {
-    i32(-1);
+    i32(v.unset ? -2 : -1);
     return;
   }
   i32(static_cast<std::int32_t>(v->size()));

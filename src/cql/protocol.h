@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -74,8 +75,25 @@ void finish_frame(std::string& out, std::size_t frame_start);
 result<frame_header> parse_header(std::string_view bytes);
 inline constexpr int frame_too_large = 1;
 
-/// A value bound to a statement: raw serialized bytes, or null.
-using bound_value = std::optional<std::string>;
+/// A value bound to a statement: raw serialized bytes, null (empty), or unset (protocol
+/// v4: the column is left as it is, no tombstone written; see unset_value()).
+struct bound_value : std::optional<std::string> {
+  using std::optional<std::string>::optional;
+  bound_value(std::optional<std::string> v)  // NOLINT: implicit, as optional's own
+      : std::optional<std::string>(std::move(v)) {}
+  bool unset = false;
+  friend bool operator==(const bound_value& a, const bound_value& b) {
+    return a.unset == b.unset && static_cast<const std::optional<std::string>&>(a) ==
+                                     static_cast<const std::optional<std::string>&>(b);
+  }
+};
+
+/// The value that leaves its column untouched (a partial update without a read).
+inline bound_value unset_value() {
+  bound_value v;
+  v.unset = true;
+  return v;
+}
 
 /// Writers of the spec's primitive types.
 struct writer {
@@ -86,7 +104,7 @@ struct writer {
   void string(std::string_view s);       // [string]
   void long_string(std::string_view s);  // [long string]
   void short_bytes(std::string_view s);  // [short bytes]
-  void bytes(const bound_value& v);      // [bytes]; null = -1
+  void bytes(const bound_value& v);      // [bytes]; null = -1, unset = -2
   void string_map(const std::vector<std::pair<std::string, std::string>>& m);
 };
 

@@ -31,7 +31,8 @@ std::vector<std::size_t> session::impl::plan_for(const pending_request& request)
       owners = ring_.replicas(*request.token, r);
     }
     for (const auto* info : owners)
-      replicas.push_back(node_index(info->address, info->port ? info->port : config_.port));
+      replicas.push_back(
+          node_index(info->address, info->port ? info->port : config_.port, info->host_id));
   }
   std::vector<plan_node> states;
   states.reserve(nodes_.size());
@@ -338,10 +339,32 @@ std::shared_ptr<pending_request> prepared_request(const prepared& statement,
   return request;
 }
 
+/// Unset values exist from protocol v4 on: with an older server the request is refused
+/// here rather than sent with a length the server would misread.
+std::optional<error> unset_refused(std::span<const bound_value> values, std::uint8_t version) {
+  if (version == 0 || version >= 4) return std::nullopt;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i].unset) {
+      return make_error(errc::invalid_argument,
+                        "value {} is unset, which needs protocol v4; this session speaks v{}",
+                        i + 1, version);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+bool session::impl::refuse_unset(std::span<const bound_value> values, rows_handler& done) {
+  auto refused = unset_refused(values, negotiated_version_);
+  if (!refused) return false;
+  asio::post(io_, [done = std::move(done), e = *refused] { done(e); });
+  return true;
+}
 
 void session::execute_async(const prepared& statement, const std::vector<bound_value>& values,
                             rows_handler done, statement_options options) {
+  if (impl_->refuse_unset(values, done)) return;
   auto request = prepared_request(statement, values, options, "EXECUTE", std::move(done));
   request->level = options.level.value_or(impl_->config_.level);
   bool read = is_read_statement(statement.cql);
@@ -352,6 +375,7 @@ void session::execute_async(const prepared& statement, const std::vector<bound_v
 
 void session::query_async(std::string cql, query_params params, rows_handler done,
                           statement_options options) {
+  if (impl_->refuse_unset(params.values, done)) return;
   auto request = std::make_shared<pending_request>();
   request->idempotent = idempotent(cql, options);
   request->what = cql.substr(0, 80);
@@ -440,6 +464,9 @@ void session::execute_batch_async(const prepared& statement,
       done(make_error(errc::invalid_argument, "a BATCH holds at most 32767 statements, not {}", n));
     });
     return;
+  }
+  for (const auto& statement_values : values) {
+    if (impl_->refuse_unset(statement_values, done)) return;
   }
   auto request = prepared_request(statement, values[0], options, "BATCH of", std::move(done));
   request->level = options.level.value_or(impl_->config_.level);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <thread>
 
 #include "cql/connection.h"
@@ -52,6 +53,9 @@ class session::impl {
   void submit(std::shared_ptr<pending_request> request);
   void prepare_async(std::string cql, std::function<void(result<prepared>)> done);
   bool on_io_thread() const { return std::this_thread::get_id() == io_thread_id_; }
+  /// True when `values` hold an unset value the negotiated protocol cannot carry: `done`
+  /// then gets the error on the I/O thread.
+  bool refuse_unset(std::span<const bound_value> values, rows_handler& done);
 
   session_config config_;
   std::atomic<std::uint64_t> requests_{0}, retries_{0}, reprepares_{0}, reconnects_{0}, failed_{0},
@@ -64,6 +68,7 @@ class session::impl {
     std::string address;
     int port = 0;
     std::string data_center, rack;
+    std::string host_id;  // the node's identity when the server gave one
     bool up = false;
     bool removed = false;
     std::string last_error;
@@ -92,7 +97,9 @@ class session::impl {
   void schedule_refresh(std::chrono::milliseconds delay);
   void apply_topology(const rows_result& local, const rows_result& peers,
                       const rows_result& keyspaces);
-  std::size_t node_index(const std::string& address, int port);
+  /// The node with this host_id (or, without one, this address): known or added.
+  std::size_t node_index(const std::string& address, int port, const std::string& host_id);
+  void readdress(std::size_t index, const std::string& address, int port);
   void connect_node(std::size_t index);
   void node_opened(std::size_t index, result<std::shared_ptr<connection>> opened);
   void schedule_reconnect(std::size_t index);

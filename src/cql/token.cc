@@ -225,7 +225,7 @@ replication parse_replication(const std::vector<std::pair<std::string, std::stri
   return r;
 }
 
-std::optional<std::string> routing_key(const std::vector<std::optional<std::string>>& values,
+std::optional<std::string> routing_key(const std::vector<bound_value>& values,
                                        const std::vector<int>& partition_key_indexes) {
   if (partition_key_indexes.empty()) return std::nullopt;
   for (int i : partition_key_indexes) {
@@ -276,6 +276,14 @@ result<std::vector<node_info>> nodes_from_rows(const rows_result& rows,
   std::vector<node_info> nodes;
   if (rows.columns.size() < 4)
     return make_error(errc::protocol, "node rows need 4 columns, got {}", rows.columns.size());
+  // Columns past the first four are found by name.
+  auto column_named = [&](std::string_view name) -> std::optional<std::size_t> {
+    for (std::size_t c = 4; c < rows.columns.size(); ++c)
+      if (rows.columns[c].name == name) return c;
+    return std::nullopt;
+  };
+  auto port_column = column_named("native_port");
+  auto host_id_column = column_named("host_id");
   auto skip = [&](std::size_t index, std::string why) {
     if (skipped) skipped->push_back(fmt::format("row {}: {}", index, why));
   };
@@ -304,13 +312,23 @@ result<std::vector<node_info>> nodes_from_rows(const rows_result& rows,
       continue;
     }
     n.tokens = std::move(*tokens);
-    if (row.size() > 4 && row[4]) {
-      if (row[4]->size() != 4) {
-        skip(i, fmt::format("node {}: a port cell of {} bytes (an int is 4)", n.address,
-                            row[4]->size()));
+    if (host_id_column) {
+      // A row without its identity is a node being removed or a broken peer table (the
+      // Java driver skips it too): it cannot be told apart from the nodes already known.
+      if (*host_id_column >= row.size() || !row[*host_id_column]) {
+        skip(i, fmt::format("node {}: null host_id", n.address));
         continue;
       }
-      n.port = read_int(*row[4]);
+      n.host_id = cell_text(rows.columns[*host_id_column].type, row[*host_id_column]);
+    }
+    if (port_column && *port_column < row.size() && row[*port_column]) {
+      const auto& port = *row[*port_column];
+      if (port.size() != 4) {
+        skip(i,
+             fmt::format("node {}: a port cell of {} bytes (an int is 4)", n.address, port.size()));
+        continue;
+      }
+      n.port = read_int(port);
       if (n.port < 0 || n.port > 65535) {
         skip(i, fmt::format("node {}: port {} is out of range", n.address, n.port));
         continue;

@@ -28,7 +28,8 @@ struct node_info {
   std::string data_center;
   std::string rack;
   std::vector<std::int64_t> tokens;
-  int port = 0;  // native port (0: the session's configured port)
+  int port = 0;         // native port (0: the session's configured port)
+  std::string host_id;  // the node's identity (a uuid's text); empty when not asked for
 };
 
 /// A keyspace's replication as system_schema.keyspaces gives it: SimpleStrategy with one
@@ -45,7 +46,7 @@ replication parse_replication(const std::vector<std::pair<std::string, std::stri
 /// The routing key of a statement: the bound value of a one-column partition key, or the
 /// composite encoding ([short length][bytes][0] per component) of a multi-column one.
 /// Empty when a key component is unbound or null.
-std::optional<std::string> routing_key(const std::vector<std::optional<std::string>>& values,
+std::optional<std::string> routing_key(const std::vector<bound_value>& values,
                                        const std::vector<int>& partition_key_indexes);
 
 /// The ring: each token owned by the node that holds the range ending at it.

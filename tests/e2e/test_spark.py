@@ -345,7 +345,7 @@ def test_spark_and_cpp_pseudonymise_the_same_fields_into_the_same_cells(
 def test_spark_job_killed_mid_run_resumes_from_its_checkpoint_exactly_once(
     sluice_bin: Path, lane: Lane, tmp_path: Path
 ) -> None:
-    users = generate(sluice_bin, seed=61, count=50_000, bad_ratio=0.05)
+    users = generate(sluice_bin, seed=61, count=20_000, bad_ratio=0.05)
     produce_json(lane.raw, users)
     checkpoint = tmp_path / "checkpoint"
     port = free_port()

@@ -118,6 +118,11 @@ inline std::string inet4(std::string_view dotted) {
   ::inet_pton(AF_INET, std::string(dotted).c_str(), &a);
   return std::string(reinterpret_cast<const char*>(&a), 4);
 }
+/// A node's identity as a uuid cell (16 bytes): fixed per address and port unless a test
+/// gives one, so that a fake node and the peers listing it agree.
+inline std::string host_id_cell(std::string_view address, int port) {
+  return std::string(8, '\0') + inet4(address) + be32(port);
+}
 inline std::string int_cell(std::int32_t v) {
   return be32(v);
 }
@@ -233,6 +238,8 @@ class fake_cassandra {
   struct peer {
     std::string address;
     int port;
+    std::string host_id = {};   // 16 bytes; empty: host_id_cell(address, port)
+    bool null_host_id = false;  // a broken row: host_id null
   };
 
   explicit fake_cassandra(handler h = {}, std::string address = "127.0.0.1",
@@ -275,6 +282,21 @@ class fake_cassandra {
   void set_peers(std::vector<peer> peers) {
     std::lock_guard lock(mutex_);
     peers_ = std::move(peers);
+  }
+  /// The identity system.local gives (16 bytes; by default from the address and port).
+  void set_host_id(std::string id) {
+    std::lock_guard lock(mutex_);
+    host_id_ = std::move(id);
+  }
+  /// Sends an EVENT (its body: type, change, details) to the connection that registered
+  /// for events, as a server push; false when no connection registered.
+  bool push_event(const std::string& body) {
+    int fd = registered_fd_;
+    if (fd < 0) return false;
+    std::string out("\x84\x00\xff\xff\x0c", 5);
+    put_be(out, body.size(), 4);
+    out += body;
+    return ::send(fd, out.data(), out.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(out.size());
   }
   /// Whether replies after STARTUP are compressed when the client asked for LZ4.
   void compress_replies(bool on) { compress_replies_ = on; }
@@ -341,6 +363,7 @@ class fake_cassandra {
           std::lock_guard lock(mutex_);
           frames_.push_back(f);
         }
+        if (f.op == 0x0B) registered_fd_ = fd;  // REGISTER: where events go
         if (frozen_) continue;  // like a SIGSTOPped node: the kernel accepts, nobody answers
         auto r = answer(f, state);
         if (r.silent) continue;
@@ -390,12 +413,15 @@ class fake_cassandra {
     if (f.op != 0x07) return {0x08, void_body()};
     auto q = query_text(f);
     std::string dc = "dc1";
-    if (q.starts_with("SELECT rpc_address, data_center, rack, tokens FROM system.local")) {
+    if (q.starts_with("SELECT rpc_address, data_center, rack, tokens, host_id FROM system.local")) {
+      std::lock_guard lock(mutex_);
+      auto id = host_id_.empty() ? host_id_cell(address_, port_) : host_id_;
       return {0x08, rows_body({{"rpc_address", type_inet()},
                                {"data_center", type_varchar()},
                                {"rack", type_varchar()},
-                               {"tokens", type_set_of_varchar()}},
-                              {{inet4(address_), dc, "r1", set_cell({"0"})}})};
+                               {"tokens", type_set_of_varchar()},
+                               {"host_id", type_uuid()}},
+                              {{inet4(address_), dc, "r1", set_cell({"0"}), id}})};
     }
     if (q.find("FROM system.peers_v2") != std::string::npos) {
       std::vector<row> rows;
@@ -403,12 +429,16 @@ class fake_cassandra {
       std::int64_t token = 1;
       for (const auto& p : peers_)
         rows.push_back({inet4(p.address), dc, "r1", set_cell({std::to_string(1000 * token++)}),
-                        int_cell(p.port)});
+                        int_cell(p.port),
+                        p.null_host_id      ? std::nullopt
+                        : p.host_id.empty() ? std::optional(host_id_cell(p.address, p.port))
+                                            : std::optional(p.host_id)});
       return {0x08, rows_body({{"native_address", type_inet()},
                                {"data_center", type_varchar()},
                                {"rack", type_varchar()},
                                {"tokens", type_set_of_varchar()},
-                               {"native_port", type_int()}},
+                               {"native_port", type_int()},
+                               {"host_id", type_uuid()}},
                               rows)};
     }
     if (q.find("FROM system_schema.keyspaces") != std::string::npos)
@@ -421,11 +451,13 @@ class fake_cassandra {
   handler handler_;
   std::string address_;
   std::vector<peer> peers_;
+  std::string host_id_;
   std::atomic<bool> compress_replies_{true};
   int listener_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> frozen_{false};
+  std::atomic<int> registered_fd_{-1};
   mutable std::mutex mutex_;
   std::vector<int> clients_;
   std::vector<std::thread> client_threads_;

@@ -53,6 +53,17 @@ TEST(CqlFrame, ErrorResponseCarriesCodeAndMessage) {
   EXPECT_EQ(error_name(0x2200), "invalid query");
 }
 
+TEST(CqlFrame, NullIsLengthMinusOneAndUnsetIsMinusTwo) {
+  std::string body;
+  writer w{body};
+  w.bytes(std::nullopt);
+  w.bytes(unset_value());
+  w.bytes(std::string("ab"));
+  EXPECT_EQ(body, std::string("\xff\xff\xff\xff\xff\xff\xff\xfe\x00\x00\x00\x02"
+                              "ab",
+                              14));
+}
+
 TEST(CqlFrame, RowsResultParsesColumnsAndCells) {
   std::string body;
   writer w{body};

@@ -74,11 +74,12 @@ TEST(Replication, ReadsTheClassAndFactorsOfTheSchemaMap) {
 }
 
 TEST(RoutingKey, OneColumnKeyIsTheValueAndCompositeKeysAreLengthPrefixed) {
-  std::vector<std::optional<std::string>> values = {std::string("ab"), std::string("x"),
-                                                    std::nullopt};
+  std::vector<bound_value> values = {std::string("ab"), std::string("x"), std::nullopt,
+                                     unset_value()};
   EXPECT_EQ(routing_key(values, {0}), "ab");
   EXPECT_EQ(routing_key(values, {1, 0}), std::string("\0\1x\0\0\2ab\0", 9));
   EXPECT_EQ(routing_key(values, {2}), std::nullopt);  // a null key component: no routing
+  EXPECT_EQ(routing_key(values, {3}), std::nullopt);  // nor an unset one
   EXPECT_EQ(routing_key(values, {}), std::nullopt);
 }
 

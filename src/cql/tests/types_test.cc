@@ -639,6 +639,29 @@ result<std::vector<bound_value>> bind_json(const std::vector<column_spec>& colum
   return json_to_values(columns, nlohmann::json::parse(json));
 }
 
+TEST(CqlTypeJson, ObjectBindsByMarkerNameAndLeavesTheOthersUnset) {
+  std::vector<column_spec> cols = {column("name", simple(type_id::varchar)),
+                                   column("born", simple(type_id::date)),
+                                   column("id", simple(type_id::int_))};
+  auto bound = bind_json(cols, R"({"id": 7, "name": null})");
+  ASSERT_TRUE(bound.ok()) << bound.err().message;
+  ASSERT_EQ(bound->size(), 3u);
+  EXPECT_FALSE((*bound)[0].has_value());
+  EXPECT_FALSE((*bound)[0].unset) << "an explicit null is a null, not unset";
+  EXPECT_TRUE((*bound)[1].unset);
+  EXPECT_EQ((*bound)[2], int_value(7));
+  EXPECT_FALSE((*bound)[2].unset);
+
+  auto unknown = bind_json(cols, R"({"id": 7, "nmae": "x"})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.err().message,
+            "\"nmae\" is not a bind marker of the statement (its markers: name, born, id)");
+  auto wrong = bind_json(cols, R"({"id": "seven"})");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.err().message.find("value 3 (column id)"), std::string::npos)
+      << wrong.err().message;
+}
+
 TEST(CqlTypeJson, EveryNewTypeBindsFromJson) {
   std::vector<column_spec> cols = {
       column("v", simple(type_id::varint)),

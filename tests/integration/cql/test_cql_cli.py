@@ -249,11 +249,43 @@ def test_values_bind_the_markers_of_a_prepared_insert_and_select(
     assert json.loads(select.stdout) == {"id": "3", "name": 'Grace "Amazing" Hopper'}
 
 
+def test_values_by_name_leave_the_markers_not_named_unset_and_their_columns_untouched(
+    sluice_bin: Path, keyspace: str, driver: Session
+) -> None:
+    # A partial update through one prepared statement: a marker left out of the object is
+    # sent unset (protocol v4), so its column keeps its value and its write time; a null
+    # given explicitly deletes the cell, as it should.
+    driver.execute(
+        f"INSERT INTO {keyspace}.people (id, name, born) VALUES (40, 'Hedy', '1914-11-09') "
+        "USING TIMESTAMP 1000",
+        timeout=30,
+    )
+    update = f"UPDATE {keyspace}.people SET name = :name, born = :born WHERE id = :id"
+    partial = cql(sluice_bin, "-e", update, "--values", '{"id": 40, "name": "Hedy Lamarr"}')
+    assert partial.returncode == 0, partial.stderr
+    select = f"SELECT name, born, writetime(born) AS born_at FROM {keyspace}.people WHERE id = 40"
+    row = driver.execute(select, timeout=30).one()
+    assert row is not None
+    assert row.name == "Hedy Lamarr"
+    assert row.born.date() == date(1914, 11, 9) and row.born_at == 1000
+
+    cleared = cql(sluice_bin, "-e", update, "--values", '{"id": 40, "name": "H", "born": null}')
+    assert cleared.returncode == 0, cleared.stderr
+    row = driver.execute(select, timeout=30).one()
+    assert row is not None and row.name == "H" and row.born is None
+
+    # Unset needs protocol v4: with v3 the statement is refused before it is sent.
+    old = cql(sluice_bin, "--protocol-version", "3", "-e", update, "--values", '{"id": 40}')
+    assert old.returncode != 0
+    assert "value 1 is unset, which needs protocol v4; this session speaks v3" in old.stderr
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
         ('["three"]', 'value 1 (column id): expected a 32-bit integer, got "three"'),
-        ("[1, 2]", "expected a JSON array of 1 value(s), got [1,2]"),
+        ("[1, 2]", "expected a JSON array of 1 value(s) or an object by marker name, got [1,2]"),
+        ('{"idd": 1}', '"idd" is not a bind marker of the statement (its markers: id)'),
         ("[1", "--values #1: not JSON: [1"),
     ],
 )
