@@ -28,6 +28,22 @@ std::vector<std::string> split_hosts(const std::string& hosts) {
   return out;
 }
 
+/// Every address `name` has (IPv4 and IPv6, in the resolver's order, repeats dropped);
+/// none when it does not resolve (the connection attempt reports why).
+std::vector<std::string> resolve_addresses(const std::string& name) {
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  boost::system::error_code ec;
+  auto found = resolver.resolve(name, "", ec);
+  std::vector<std::string> out;
+  if (ec) return out;
+  for (const auto& entry : found) {
+    auto text = entry.endpoint().address().to_string();
+    if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
+  }
+  return out;
+}
+
 std::chrono::milliseconds backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap,
                                   int failures) {
   auto wait = base * (1LL << std::min(failures, 12));
@@ -42,7 +58,7 @@ std::chrono::milliseconds backoff(std::chrono::milliseconds base, std::chrono::m
 
 session::impl::impl(session_config config)
     : config_(std::move(config)), work_(asio::make_work_guard(io_)) {
-  contacts_ = split_hosts(config_.host);
+  contacts_ = expand_contacts(split_hosts(config_.host), resolve_addresses);
   current_keyspace_ = config_.keyspace;
   if (config_.tls.enabled) {
     tls_ = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -127,10 +143,14 @@ connection_options session::impl::options_for(const std::string& host, int port)
 void session::impl::open_control(std::size_t contact) {
   if (stopping_) return;
   // Contact points first, then any node already known.
-  std::vector<std::pair<std::string, int>> candidates;
-  for (const auto& c : contacts_) candidates.emplace_back(c, config_.port);
+  struct candidate {
+    std::string host, address;
+    int port;
+  };
+  std::vector<candidate> candidates;
+  for (const auto& c : contacts_) candidates.push_back({c.name, c.address, config_.port});
   for (const auto& n : nodes_) {
-    if (!n->removed) candidates.emplace_back(n->address, n->port);
+    if (!n->removed) candidates.push_back({n->address, "", n->port});
   }
   if (contact >= candidates.size()) {
     bool starting = !start_outcome_;
@@ -145,8 +165,9 @@ void session::impl::open_control(std::size_t contact) {
     });
     return;
   }
-  auto [host, port] = candidates[contact];
-  auto options = options_for(host, port);
+  const auto& chosen = candidates[contact];
+  auto options = options_for(chosen.host, chosen.port);
+  options.address = chosen.address;
   options.keyspace.clear();
   auto pending =
       connection::open(io_, options, [this, contact](result<std::shared_ptr<connection>> opened) {
@@ -276,7 +297,9 @@ void session::impl::apply_topology(const rows_result& local, const rows_result& 
   // The node we asked is known by the address we reached it at, unless it is known
   // already (by its host_id) under the address its peers gave.
   auto& asked = (*local_nodes)[0];
-  asked.address = control_->options().host;
+  // (A name that stands for several nodes names none of them: the address reached does.)
+  asked.address =
+      control_->options().address.empty() ? control_->options().host : control_->options().address;
   asked.port = control_->options().port;
   for (const auto& known : nodes_) {
     if (!asked.host_id.empty() && known->host_id == asked.host_id) {

@@ -87,6 +87,8 @@ connection::connection(asio::io_context& io, connection_options options)
 connection::~connection() = default;
 
 std::string connection::endpoint() const {
+  if (!options_.address.empty() && options_.address != options_.host)
+    return fmt::format("{}:{} ({})", options_.host, options_.port, options_.address);
   return fmt::format("{}:{}", options_.host, options_.port);
 }
 
@@ -143,7 +145,7 @@ void connection::start_connect(open_handler done) {
   };
   auto resolver = std::make_shared<tcp::resolver>(io_);
   resolver->async_resolve(
-      options_.host, std::to_string(options_.port),
+      options_.address.empty() ? options_.host : options_.address, std::to_string(options_.port),
       [self, resolver, finish](const boost::system::error_code& ec,
                                const tcp::resolver::results_type& endpoints) {
         if (ec) {

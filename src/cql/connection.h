@@ -26,6 +26,7 @@ namespace sluice::cql {
 
 struct connection_options {
   std::string host = "127.0.0.1";
+  std::string address;  // when set: connect here (one of `host`'s addresses); TLS checks `host`
   int port = 9042;
   std::string keyspace;  // USE'd after the handshake when not empty
   std::chrono::milliseconds connect_timeout{5000};

@@ -140,4 +140,25 @@ bool is_read_statement(std::string_view cql) {
   return first_keyword(cql) == "select";
 }
 
+std::vector<contact_point> expand_contacts(
+    const std::vector<std::string>& hosts,
+    const std::function<std::vector<std::string>(const std::string&)>& resolve) {
+  std::vector<contact_point> out;
+  auto add = [&](contact_point c) {
+    for (const auto& known : out) {
+      if (known.name == c.name && known.address == c.address) return;
+    }
+    out.push_back(std::move(c));
+  };
+  for (const auto& host : hosts) {
+    auto addresses = resolve(host);
+    if (addresses.size() <= 1) {
+      add({host, ""});
+      continue;
+    }
+    for (auto& address : addresses) add({host, std::move(address)});
+  }
+  return out;
+}
+
 }  // namespace sluice::cql

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,21 @@
 #include "cql/protocol.h"
 
 namespace sluice::cql {
+
+/// Where to reach the cluster first: the name given (what TLS checks) and, when that name
+/// stands for several nodes, one of its addresses.
+struct contact_point {
+  std::string name;
+  std::string address;  // empty: connect to `name` itself
+};
+
+/// `hosts` as contact points. A name that resolves to several addresses becomes one contact
+/// point per address, so that each is tried with its own connect timeout (a dead first
+/// address does not use up the others' time); a name with one address, or none (its error
+/// comes when it is tried), stays as given. Repeats are dropped.
+std::vector<contact_point> expand_contacts(
+    const std::vector<std::string>& hosts,
+    const std::function<std::vector<std::string>(const std::string&)>& resolve);
 
 struct plan_node {
   std::string data_center;

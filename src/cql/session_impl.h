@@ -136,7 +136,7 @@ class session::impl {
   std::shared_ptr<boost::asio::ssl::context> tls_;
 
   // I/O thread only:
-  std::vector<std::string> contacts_;
+  std::vector<contact_point> contacts_;  // config_.host, each name by its addresses
   std::shared_ptr<connection> control_;
   std::map<std::string, replication> keyspaces_;
   std::map<std::string, std::string> prepared_cql_;  // statement id -> CQL text

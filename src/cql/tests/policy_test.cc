@@ -172,3 +172,29 @@ TEST(StatementKind, SchemaChangesAreRecognisedPastCommentsAndCase) {
 
 }  // namespace
 }  // namespace sluice::cql
+
+namespace sluice::cql {
+namespace {
+
+TEST(ContactPoints, NameWithSeveralAddressesBecomesOneContactPerAddressKeepingTheName) {
+  auto resolve = [](const std::string& name) -> std::vector<std::string> {
+    if (name == "cassandra.internal") return {"10.0.0.1", "10.0.0.2", "10.0.0.3"};
+    if (name == "one.internal") return {"10.0.1.1"};
+    return {};  // does not resolve
+  };
+  auto contacts = expand_contacts(
+      {"cassandra.internal", "one.internal", "nowhere", "cassandra.internal"}, resolve);
+  ASSERT_EQ(contacts.size(), 5u);
+  EXPECT_EQ(contacts[0].name, "cassandra.internal");
+  EXPECT_EQ(contacts[0].address, "10.0.0.1");
+  EXPECT_EQ(contacts[1].address, "10.0.0.2");
+  EXPECT_EQ(contacts[2].address, "10.0.0.3");
+  // One address: connect to the name itself (as before); none: kept, its error comes later.
+  EXPECT_EQ(contacts[3].name, "one.internal");
+  EXPECT_EQ(contacts[3].address, "");
+  EXPECT_EQ(contacts[4].name, "nowhere");
+  EXPECT_EQ(contacts[4].address, "");
+}
+
+}  // namespace
+}  // namespace sluice::cql
