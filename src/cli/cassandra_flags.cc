@@ -37,6 +37,10 @@ void add_cassandra_flags(CLI::App* cmd, const std::string& prefix, cql::session_
       ->check(CLI::IsMember({"any", "one", "two", "three", "quorum", "all", "local_quorum",
                              "each_quorum", "local_one"},
                             CLI::ignore_case));
+  cmd->add_option(flag("speculative-delay-ms"), flags.speculative_delay_ms,
+                  "also send an idempotent request to the next node when it has no answer after "
+                  "this many ms (up to 2 extra sends; default 0: off)")
+      ->check(CLI::Range(0, 600000));
   cmd->add_option(flag("protocol-version"), config.max_protocol_version,
                   "highest CQL protocol version to offer (3 or 4)")
       ->check(CLI::Range(3, 4));
@@ -52,6 +56,7 @@ void apply_cassandra_flags(const cassandra_flags& flags, const std::string& pref
     }
     config.auth = cql::credentials{flags.user, password};
   }
+  config.speculative_delay = std::chrono::milliseconds(flags.speculative_delay_ms);
   config.tls = {flags.tls || flags.tls_no_verify || !flags.tls_ca.empty(), flags.tls_ca,
                 !flags.tls_no_verify};
   if (!flags.consistency.empty()) {

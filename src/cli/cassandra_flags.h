@@ -17,7 +17,8 @@ struct cassandra_flags {
   std::string tls_ca;
   bool tls = false;
   bool tls_no_verify = false;
-  std::string consistency;  // empty: the verb's default
+  std::string consistency;       // empty: the verb's default
+  int speculative_delay_ms = 0;  // 0: no speculative execution
 };
 
 /// Adds --<prefix>host, --<prefix>port, --<prefix>user, ... (prefix "" or "cassandra-")

@@ -67,6 +67,11 @@ struct session_config {
   bool allow_remote_dc_for_local = false;
   /// Rotate among a partition's replicas rather than always trying the first.
   bool shuffle_replicas = false;
+  /// Speculative execution (off by default): an idempotent request with no answer after
+  /// this long is also sent to the next node of its plan, up to speculative_max more
+  /// times; the first answer wins and the others are dropped. 0: off.
+  std::chrono::milliseconds speculative_delay{0};
+  int speculative_max = 2;
   /// Server events (schema, topology, status), called on the I/O thread.
   std::function<void(const server_event&)> on_event;
 };
@@ -98,7 +103,8 @@ struct session_stats {
   std::uint64_t reprepares = 0;
   std::uint64_t reconnects = 0;
   std::uint64_t failed = 0;
-  std::uint64_t heartbeat_failures = 0;  // connections closed for a missed heartbeat
+  std::uint64_t heartbeat_failures = 0;      // connections closed for a missed heartbeat
+  std::uint64_t speculative_executions = 0;  // extra sends of a slow idempotent request
   /// Retries by reason (retry_reason_name(reason) of policy.h), in enum order.
   std::vector<std::pair<std::string, std::uint64_t>> retries_by_reason;
 };

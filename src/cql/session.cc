@@ -64,16 +64,7 @@ void session::impl::dispatch(std::shared_ptr<pending_request> request) {
   if (stopping_)
     return fail(std::move(request), make_error(errc::unavailable, "the CQL session was closed"));
   if (request->next == 0 && request->plan.empty()) request->plan = plan_for(*request);
-  while (request->next < request->plan.size()) {
-    auto& n = *nodes_[request->plan[request->next++]];
-    auto via = pick_connection(n);
-    if (!via) continue;
-    ++n.requests;
-    via->send(request->frame, [this, request, via](result<response> answer) mutable {
-      on_response(std::move(request), std::move(via), std::move(answer));
-    });
-    return;
-  }
+  if (send_to_next_node(request)) return;
   std::string known;
   for (const auto& n : nodes_) {
     if (n->removed) continue;
@@ -93,6 +84,39 @@ void session::impl::dispatch(std::shared_ptr<pending_request> request) {
   retry_or_fail(std::move(request), why, failure_kind::no_node);
 }
 
+bool session::impl::send_to_next_node(const std::shared_ptr<pending_request>& request) {
+  while (request->next < request->plan.size()) {
+    auto& n = *nodes_[request->plan[request->next++]];
+    auto via = pick_connection(n);
+    if (!via) continue;
+    ++n.requests;
+    ++request->in_flight;
+    via->send(request->frame, [this, request, via](result<response> answer) mutable {
+      on_response(std::move(request), std::move(via), std::move(answer));
+    });
+    schedule_speculation(request);
+    return true;
+  }
+  return false;
+}
+
+void session::impl::schedule_speculation(const std::shared_ptr<pending_request>& request) {
+  if (config_.speculative_delay.count() <= 0 || !request->idempotent ||
+      request->speculative >= config_.speculative_max)
+    return;
+  auto timer = std::make_shared<asio::steady_timer>(io_, config_.speculative_delay);
+  retry_timers_.insert(timer);
+  int started = request->speculative;
+  timer->async_wait([this, timer, request, started](const boost::system::error_code& ec) {
+    retry_timers_.erase(timer);
+    // Still unanswered, and no other send started since this timer was armed.
+    if (ec || request->completed || request->in_flight == 0 || request->speculative != started)
+      return;
+    ++request->speculative;
+    if (send_to_next_node(request)) ++speculative_executions_;
+  });
+}
+
 namespace {
 
 /// How an attempt that got no answer failed, from the connection's error.
@@ -106,6 +130,8 @@ failure_kind transport_failure(const error& e) {
 
 void session::impl::on_response(std::shared_ptr<pending_request> request,
                                 std::shared_ptr<connection> via, result<response> answer) {
+  --request->in_flight;
+  if (request->completed) return;  // another send of it answered first
   if (!answer) {
     auto why = answer.err();
     return retry_or_fail(std::move(request), why, transport_failure(why));
@@ -123,6 +149,7 @@ void session::impl::on_response(std::shared_ptr<pending_request> request,
           via->endpoint());
     return retry_or_fail(std::move(request), e, failure_kind::server_error, &*answer->error);
   }
+  request->completed = true;
   if (answer->result_kind == 5) {  // a schema change: let every node catch up first
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     return await_schema_agreement(via, until, [request, answer = std::move(answer)]() mutable {
@@ -133,12 +160,17 @@ void session::impl::on_response(std::shared_ptr<pending_request> request,
 }
 
 void session::impl::fail(std::shared_ptr<pending_request> request, error why) {
+  // With a speculative send still out, its answer decides (this failure is one of two).
+  if (request->completed || request->in_flight > 0) return;
+  request->completed = true;
   ++failed_;
   request->done(std::move(why));
 }
 
 void session::impl::retry_or_fail(std::shared_ptr<pending_request> request, error why,
                                   failure_kind kind, const server_error* server) {
+  // Another send of it (speculative) is still out: its answer decides, not this failure.
+  if (request->completed || request->in_flight > 0) return;
   auto verdict = decide_retry(kind, server, request->idempotent, request->retries);
   if (verdict.decision == retry_decision::rethrow) {
     bool would_retry =
@@ -207,7 +239,10 @@ void session::impl::reprepare(std::shared_ptr<pending_request> request,
   auto cql = cql_of(id);  // known: on_response checked
   std::string frame;
   write_prepare(frame, 0, cql);
+  ++request->in_flight;  // the PREPARE stands for the request meanwhile
   via->send(std::move(frame), [this, request, via, id](result<response> answer) mutable {
+    --request->in_flight;
+    if (request->completed) return;
     if (!answer) {
       auto why = answer.err();
       return retry_or_fail(std::move(request), why, transport_failure(why));
@@ -223,6 +258,7 @@ void session::impl::reprepare(std::shared_ptr<pending_request> request,
                              "{}: the statement's id changed when re-prepared; prepare it again",
                              request->what));
     }
+    ++request->in_flight;
     via->send(request->frame, [this, request, via](result<response> again) mutable {
       on_response(std::move(request), std::move(via), std::move(again));
     });
@@ -287,6 +323,7 @@ session_stats session::stats() const {
                     impl_->reconnects_,
                     impl_->failed_,
                     impl_->heartbeat_failures_,
+                    impl_->speculative_executions_,
                     {}};
   for (std::size_t i = 0; i < retry_reason_count; ++i) {
     out.retries_by_reason.emplace_back(retry_reason_name(static_cast<retry_reason>(i)),

@@ -40,6 +40,11 @@ struct pending_request {
   int rounds = 0;   // passes over a fresh plan after every node of the last one failed
   int retries = 0;  // retries decided by the retry policy
   int reprepares = 0;
+  // Speculative execution: sends awaiting an answer, and whether `done` was called (the
+  // first answer wins; a failure ends the request only when no other send is pending).
+  int in_flight = 0;
+  int speculative = 0;  // extra sends started
+  bool completed = false;
 };
 
 class session::impl {
@@ -59,7 +64,7 @@ class session::impl {
 
   session_config config_;
   std::atomic<std::uint64_t> requests_{0}, retries_{0}, reprepares_{0}, reconnects_{0}, failed_{0},
-      heartbeat_failures_{0};
+      heartbeat_failures_{0}, speculative_executions_{0};
   std::array<std::atomic<std::uint64_t>, retry_reason_count> retries_by_reason_{};
   mutable std::mutex state_mutex_;  // guards what readers on other threads see: ring_, nodes_
   token_ring ring_;
@@ -119,6 +124,10 @@ class session::impl {
   std::vector<std::size_t> plan_for(const pending_request& request);
   std::shared_ptr<connection> pick_connection(node& n);
   void dispatch(std::shared_ptr<pending_request> request);
+  /// Sends to the next usable node of the plan; false when none is left.
+  bool send_to_next_node(const std::shared_ptr<pending_request>& request);
+  /// Arms the speculative send of a slow idempotent request (when enabled).
+  void schedule_speculation(const std::shared_ptr<pending_request>& request);
   void on_response(std::shared_ptr<pending_request> request, std::shared_ptr<connection> via,
                    result<response> answer);
   void retry_or_fail(std::shared_ptr<pending_request> request, error why, failure_kind kind,
