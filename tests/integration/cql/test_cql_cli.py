@@ -187,6 +187,18 @@ def test_protocol_version_outside_3_to_4_is_refused_naming_the_flag(
     assert run.stdout == ""
 
 
+def test_speculative_delay_reads_the_rows_and_a_negative_one_is_refused_naming_the_flag(
+    sluice_bin: Path, keyspace: str
+) -> None:
+    select = f"SELECT name FROM {keyspace}.people WHERE id = 2"
+    run = cql(sluice_bin, "--speculative-delay-ms", "20", "--output", "json", "-e", select)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == {"name": "O'Brien"}
+    refused = cql(sluice_bin, "--speculative-delay-ms", "-5", "-e", select)
+    assert refused.returncode != 0
+    assert "--speculative-delay-ms: Value -5 not in range 0 to 600000" in refused.stderr
+
+
 def test_local_dc_of_the_cluster_reads_the_rows(sluice_bin: Path, keyspace: str) -> None:
     dc = cql(sluice_bin, "--output", "json", "-e", "SELECT data_center FROM system.local")
     assert dc.returncode == 0, dc.stderr
