@@ -400,8 +400,9 @@ std::size_t session::impl::node_index(const std::string& address, int port,
       if (known.host_id.empty()) known.host_id = host_id;
       return i;
     }
-    // Another identity at a known address: the old node was replaced. Same place, new
-    // node: the old one's connections go.
+    // Another identity at a known address: the old node was replaced. It keeps the place
+    // under the new identity (the old process held this address, so its connections
+    // have closed already).
     log::get("cql.cluster")
         ->info("Cassandra at {}:{} is now node {} (was {})", address, port, host_id, known.host_id);
     known.host_id = host_id;
