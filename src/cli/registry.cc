@@ -1,10 +1,13 @@
 // `sluice registry`: a Confluent-compatible schema registry persisted in a compacted
 // Kafka topic (see src/registry/server.h). Serves the Confluent REST API on --host:--port
 // through the shared HTTP server, plus /health and /metrics. Single writer: run one
-// instance per topic.
+// instance per topic. With --auth-user, every API request needs HTTP basic auth (the
+// password from --auth-password-file or --auth-password-env, never from argv); /health
+// and /metrics stay open.
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,8 +18,9 @@
 #include "cli/secret_flags.h"
 #include "cli/verb.h"
 #include "kafka/config.h"
+#include "registry/auth.h"
+#include "registry/http_api.h"
 #include "registry/server.h"
-#include "web/http_text.h"
 #include "web/server.h"
 
 namespace sluice::cli {
@@ -29,7 +33,27 @@ struct registry_options {
   kafka_flags kafka_extra;
   std::string topic = "_schemas";
   int kafka_timeout_ms = 30'000;
+  std::string auth_user;
+  std::string auth_password_env = "SLUICE_REGISTRY_PASSWORD";
+  std::string auth_password_file;
 };
+
+// The credentials every API request must carry, or nothing (an open registry).
+std::optional<registry::basic_auth> to_auth(const registry_options& o) {
+  if (o.auth_user.empty()) {
+    if (!o.auth_password_file.empty()) {
+      throw fatal_error("--auth-password-file: give the user too (--auth-user)");
+    }
+    return std::nullopt;
+  }
+  if (o.auth_user.find(':') != std::string::npos) {
+    throw fatal_error(fmt::format(
+        "--auth-user {}: a basic auth user cannot contain ':', choose another name", o.auth_user));
+  }
+  return registry::basic_auth(
+      {o.auth_user, read_password(o.auth_password_file, "--auth-password-file", o.auth_password_env,
+                                  "--auth-password-env", "--auth-user", o.auth_user)});
+}
 
 registry::store_settings to_settings(const registry_options& o) {
   if (o.port < 0 || o.port > 65535) {
@@ -54,6 +78,7 @@ registry::store_settings to_settings(const registry_options& o) {
 
 int run(const registry_options& o) {
   auto settings = to_settings(o);
+  auto auth = to_auth(o);
   auto logger = log::get("registry");
   auto server = registry::registry_server::start(settings);
   if (!server) {
@@ -62,36 +87,14 @@ int run(const registry_options& o) {
   }
   auto& api = (*server)->api();
 
-  // Every path goes to the registry API, which decodes the raw target itself (a
-  // subject may contain an encoded '/'); /health and /metrics come from web::server.
-  web::router routes;
-  web::metrics_registry* metrics = nullptr;
-  routes.add_prefix("*", "/", [&api, &metrics](const web::request& req) {
-    auto q = req.target.find('?');
-    registry::api_request call{req.method, req.target.substr(0, q),
-                               q == std::string::npos ? "" : req.target.substr(q + 1), req.body};
-    auto answer = api.handle(call);
-    if (metrics != nullptr) {
-      metrics
-          ->get_counter("sluice_registry_requests_total",
-                        "Registry API requests by method and status",
-                        {{"method", std::string(web::method_label(req.method))},
-                         {"status", std::to_string(answer.status)}})
-          .inc();
-    }
-    web::response out;
-    out.status = answer.status;
-    out.content_type = registry::registry_content_type;
-    out.body = std::move(answer.body);
-    return out;
-  });
-
+  // Every path but /health and /metrics (answered by web::server) goes to the API.
   web::server_options wopts;
   wopts.host = o.host;
   wopts.port = o.port;
   wopts.service_name = "sluice-registry";
-  web::server http(wopts, std::move(routes));
-  metrics = &http.metrics();
+  web::server http(wopts, web::router{});
+  const bool auth_on = auth.has_value();
+  registry::add_api_routes(http.routes(), api, http.metrics(), std::move(auth));
   http.set_health([&api, topic = o.topic] {
     auto stats = api.stats();
     return fmt::format(R"("topic":"{}","subjects":{},"schemas":{},"next_id":{})", topic,
@@ -106,9 +109,10 @@ int run(const registry_options& o) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   http.start();
   logger->info(
-      "schema registry on http://{}:{} (topic {}, Kafka {}); single writer: run one "
+      "schema registry on http://{}:{} (topic {}, Kafka {}, {}); single writer: run one "
       "instance per topic",
-      o.host, http.port(), o.topic, o.kafka.bootstrap_servers);
+      o.host, http.port(), o.topic, o.kafka.bootstrap_servers,
+      auth_on ? fmt::format("basic auth as user {}", o.auth_user) : "no authentication");
   int received = 0;
   sigwait(&signals, &received);
   logger->info("signal {}: stopping", received);
@@ -130,6 +134,14 @@ SLUICE_VERB("registry", [](CLI::App& root) {
   cmd->add_option("--kafka-timeout-ms", opts->kafka_timeout_ms,
                   "bound on start-up and on each write to Kafka")
       ->capture_default_str();
+  cmd->add_option("--auth-user", opts->auth_user,
+                  "require HTTP basic auth with this user on every API request but /health "
+                  "and /metrics (password from --auth-password-file or --auth-password-env)");
+  cmd->add_option("--auth-password-env", opts->auth_password_env,
+                  "environment variable holding the --auth-user password")
+      ->capture_default_str();
+  cmd->add_option("--auth-password-file", opts->auth_password_file,
+                  "file whose first line is the --auth-user password");
   return [opts] { return run(*opts); };
 });
 

@@ -10,9 +10,6 @@
 #include "base/url.h"
 
 namespace sluice::cli {
-namespace {
-
-/// The password from `file` when given, else from the environment variable `env`.
 std::string read_password(const std::string& file, const std::string& file_flag,
                           const std::string& env, const std::string& env_flag,
                           const std::string& user_flag, const std::string& user) {
@@ -24,8 +21,6 @@ std::string read_password(const std::string& file, const std::string& file_flag,
   }
   return value;
 }
-
-}  // namespace
 
 std::string read_secret_file(const std::string& path, const std::string& flag) {
   std::ifstream in(path);

@@ -50,6 +50,13 @@ void add_registry_flags(CLI::App* cmd, std::string& url, registry_flags& flags,
 /// Warns when the URL given on the command line holds a password.
 void apply_registry_flags(const registry_flags& flags, std::string& url);
 
+/// The password from `file` when given (see read_secret_file), else from the environment
+/// variable `env`; fatal_error naming `user_flag`, the variable and `file_flag` when neither
+/// holds one.
+std::string read_password(const std::string& file, const std::string& file_flag,
+                          const std::string& env, const std::string& env_flag,
+                          const std::string& user_flag, const std::string& user);
+
 /// The first line of a secret file (no trailing newline); fatal_error naming `flag` when
 /// it cannot be read or is empty.
 std::string read_secret_file(const std::string& path, const std::string& flag);
