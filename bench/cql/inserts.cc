@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,13 @@
 
 using rows_t = std::vector<std::vector<sluice::cql::bound_value>>;
 using bench_clock = std::chrono::steady_clock;
+
+/// CPU time of the whole process (every thread) so far, in seconds.
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
 
 /// Unlogged BATCH requests with at most `window` in flight; records each row's latency
 /// from a start time (its own, or the moment its batch was sent) to the batch's answer.
@@ -204,6 +212,7 @@ int main(int argc, char** argv) {
   std::size_t failed = 0;
   std::vector<std::chrono::microseconds> all_latencies, part_latencies;
   all_latencies.reserve(rows.size());
+  auto cpu_started = process_cpu_seconds();
   auto started = std::chrono::steady_clock::now();
   if (rate > 0) {
     failed = run_paced(**session, *upsert, rows, std::max<std::size_t>(batch, 1), window, rate,
@@ -226,7 +235,9 @@ int main(int argc, char** argv) {
     auto i = static_cast<std::size_t>(q * static_cast<double>(all_latencies.size() - 1));
     return static_cast<double>(all_latencies[i].count()) / 1000.0;
   };
-  fmt::print("{:.0f} rows/s ({} rows in {:.2f} s, {} failed) p50 {:.2f} ms p99 {:.2f} ms\n",
-             count / secs, count, secs, failed, quantile_ms(0.5), quantile_ms(0.99));
+  auto cpu_secs = process_cpu_seconds() - cpu_started;
+  fmt::print(
+      "{:.0f} rows/s ({} rows in {:.2f} s, {} failed) p50 {:.2f} ms p99 {:.2f} ms cpu {:.2f} s\n",
+      count / secs, count, secs, failed, quantile_ms(0.5), quantile_ms(0.99), cpu_secs);
   return failed ? 1 : 0;
 }

@@ -6,6 +6,8 @@
 # with the same statement, each run into a fresh keyspace; 3 runs each, interleaved;
 # medians and ratios. sluice and Java both make WARMUP untimed passes over the same rows
 # first (default 2: the JVM's JIT compiles during them; WARMUP=0 gives the cold figure).
+# Each client also reports its CPU time in the timed pass: on a small machine Cassandra
+# and the client share the cores, so that, not rows/s alone, shows the client's own cost.
 # Needs the stack up (`sluice up --start-pipeline false`).
 # Usage: [WARMUP=n] bench/cql/run.sh [rows per run] [window]   (defaults 100000 256)
 set -euo pipefail
@@ -78,3 +80,5 @@ echo "  sluice CQL client:          $s rows/s, p50 $s50 ms, p99 $s99 ms"
 echo "  DataStax Java driver 4.17:  $j rows/s, p50 $j50 ms, p99 $j99 ms"
 echo "  Python execute_concurrent:  $p rows/s"
 awk -v s="$s" -v j="$j" -v p="$p" 'BEGIN { printf "  sluice / Java: %.2fx   sluice / Python: %.2fx\n", s / j, s / p }'
+sc=$(median_of sluice "cpu") jc=$(median_of java "cpu")
+echo "  client CPU in the timed pass (every thread): sluice $sc s, Java $jc s (Cassandra shares the cores)"

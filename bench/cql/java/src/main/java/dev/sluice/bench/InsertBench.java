@@ -1,7 +1,8 @@
 // bench/cql reference: prepared single-row inserts of the users in a JSON-lines file
 // (written by `sluice gen`) through the DataStax Java driver, with a fixed number of
 // requests in flight. Prints the same line as bench/cql/inserts.cc:
-//   <rows/s> rows/s (<n> rows in <s> s, <failed> failed) p50 <ms> ms p99 <ms> ms
+//   <rows/s> rows/s (<n> rows in <s> s, <failed> failed) p50 <ms> ms p99 <ms> ms cpu <s> s
+//   (cpu: the process's CPU time, every thread, during the timed pass)
 package dev.sluice.bench;
 
 import com.datastax.oss.driver.api.core.CqlSession;
@@ -9,6 +10,7 @@ import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +63,9 @@ public final class InsertBench {
         inFlight.acquire(window);
         inFlight.release(window);
       }
+      com.sun.management.OperatingSystemMXBean os =
+          (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+      long cpuStarted = os.getProcessCpuTime();
       long started = System.nanoTime();
       for (int i = 0; i < statements.size(); i++) {
         inFlight.acquire();
@@ -77,15 +82,17 @@ public final class InsertBench {
       }
       inFlight.acquire(window);
       double seconds = (System.nanoTime() - started) / 1e9;
+      double cpuSeconds = (os.getProcessCpuTime() - cpuStarted) / 1e9;
       Arrays.sort(latencies);
       System.out.printf(
-          "%.0f rows/s (%d rows in %.2f s, %d failed) p50 %.2f ms p99 %.2f ms%n",
+          "%.0f rows/s (%d rows in %.2f s, %d failed) p50 %.2f ms p99 %.2f ms cpu %.2f s%n",
           statements.size() / seconds,
           statements.size(),
           seconds,
           failed.get(),
           latencies[(int) (0.5 * (latencies.length - 1))] / 1e6,
-          latencies[(int) (0.99 * (latencies.length - 1))] / 1e6);
+          latencies[(int) (0.99 * (latencies.length - 1))] / 1e6,
+          cpuSeconds);
     }
   }
 
