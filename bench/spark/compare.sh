@@ -36,16 +36,19 @@ tree_pids() {  # tree_pids PID -> PID and all its descendants
   echo "${all[@]}"
 }
 tree_rss_mb() {  # tree_rss_mb PID
-  local total=0 p
+  local total=0 p kb
   for p in $(tree_pids "$1"); do
-    total=$((total + $(awk '/VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)))
+    # A zombie has no VmRSS line; a process gone has no status file.
+    kb=$(awk '/VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
   done
   echo $((total / 1024))
 }
 tree_cpu_seconds() {  # tree_cpu_seconds PID: user+system of the tree (its children reaped included)
-  local ticks=0 p
+  local ticks=0 p t
   for p in $(tree_pids "$1"); do
-    ticks=$((ticks + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    t=$(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null || true)
+    ticks=$((ticks + ${t:-0}))
   done
   awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f\n", t / hz }'
 }
