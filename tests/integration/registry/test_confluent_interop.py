@@ -15,8 +15,6 @@ import json
 import os
 import socket
 import struct
-import subprocess
-import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -29,35 +27,13 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from tests.conftest import free_port
+from tests.integration.registry.registry_process import start_registry
 
 pytestmark = pytest.mark.usefixtures("stack")
 
 ROOT = Path(__file__).resolve().parents[3]
 CONTRACT = (ROOT / "contract" / "user.avsc").read_text()
 BOOTSTRAP = os.environ.get("SLUICE_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
-
-
-def start_registry(port: int, topic: str, log: Path) -> subprocess.Popen[bytes]:
-    binary = os.environ.get("SLUICE_BIN", str(ROOT / "build" / "sluice"))
-    args = [binary, "registry", "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--bootstrap", BOOTSTRAP, "--topic", topic]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(
-                f"sluice registry exited with {proc.returncode}: {log.read_text()}"
-            )
-        try:
-            with urllib.request.urlopen(f"{url}/subjects", timeout=2) as answer:
-                if answer.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError(f"sluice registry not ready on {url} after 60 s: {log.read_text()}")
 
 
 @pytest.fixture(scope="module")

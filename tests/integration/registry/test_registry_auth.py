@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import subprocess
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -30,6 +29,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from tests.conftest import free_port
 from tests.endpoints import BOOTSTRAP
+from tests.integration.registry.registry_process import sluice_binary, start_registry
 from tests.kafka_helpers import fresh_topic
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -73,39 +73,14 @@ def call(
         return Answer(error.code, dict(error.headers.items()), error.read())
 
 
-def sluice_binary() -> str:
-    return os.environ.get("SLUICE_BIN", str(ROOT / "build" / "sluice"))
-
-
-def wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(
-                f"sluice registry exited with {proc.returncode}: {log.read_text()}"
-            )
-        try:
-            if call(f"{url}/health").status == 200:
-                return
-        except OSError:
-            pass  # not listening yet
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError(f"sluice registry not ready on {url} after 60 s: {log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def registry(stack: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     port, password = free_port(), secrets.token_hex(16)
     topic = f"_schemas.auth.{uuid.uuid4().hex[:12]}"
     log = tmp_path_factory.mktemp("registry-auth") / "registry.log"
-    args = [sluice_binary(), "registry", "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--bootstrap", BOOTSTRAP, "--topic", topic, "--auth-user", USER]
     env = dict(os.environ, SLUICE_REGISTRY_PASSWORD=password)
-    with log.open("ab") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+    proc = start_registry(port, topic, log, ["--auth-user", USER], env)
     url = f"http://127.0.0.1:{port}"
-    wait_healthy(proc, url, log)
     yield Registry(url, password, proc, log)
     proc.terminate()
     proc.wait(timeout=30)
