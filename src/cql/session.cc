@@ -91,6 +91,7 @@ bool session::impl::send_to_next_node(const std::shared_ptr<pending_request>& re
     if (!via) continue;
     ++n.requests;
     ++request->in_flight;
+    request->reprepares = 0;  // a new attempt: this node may not know the statement either
     via->send(request->frame, [this, request, via](result<response> answer) mutable {
       on_response(std::move(request), std::move(via), std::move(answer));
     });

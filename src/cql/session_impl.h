@@ -39,6 +39,8 @@ struct pending_request {
   std::size_t next = 0;
   int rounds = 0;   // passes over a fresh plan after every node of the last one failed
   int retries = 0;  // retries decided by the retry policy
+  // Re-PREPAREs on the node of the current attempt (at most 2 there): each node it moves
+  // to gets its own, as a node that was restarted or never saw the statement forgets it.
   int reprepares = 0;
   // Speculative execution: sends awaiting an answer, and whether `done` was called (the
   // first answer wins; a failure ends the request only when no other send is pending).
