@@ -239,6 +239,52 @@ TEST(CqlFakeCassandra, NodeThatKeepsForgettingTheStatementFailsTheCallAfterTwoRe
   EXPECT_EQ(script.executes.load(), 3);  // the first try and two after re-preparing
 }
 
+/// A node that forgets the statement, is overloaded, then forgets it again: its n-th
+/// EXECUTE answers UNPREPARED, OVERLOADED, UNPREPARED, then rows.
+struct forgetful_overloaded_node {
+  std::atomic<int> executes{0};
+  std::optional<reply> operator()(const frame& f) {
+    if (f.op == 0x09 && query_text(f) == kv_select) return reply{0x08, prepared_body("id-kv-1", 1)};
+    if (f.op != 0x0A) return std::nullopt;
+    int n = executes++;
+    if (n == 0 || n == 2) {
+      auto id = execute_id(f);
+      return reply{
+          0x00, error_body(0x2500, "Prepared query with ID " + id + " not found", short_bytes(id))};
+    }
+    if (n == 1) return reply{0x00, error_body(0x1001, "overloaded")};
+    return reply{0x08, rows_body({{"v", type_int()}}, {{int_cell(42)}})};
+  }
+};
+
+// One read meets the statement forgotten on every node it is sent to (nodes restarted one
+// after the other): each node gets its own two re-PREPAREs, so the read succeeds. With
+// one budget for the whole request, the third UNPREPARED (back on the first node after
+// both were overloaded) failed the read.
+TEST(CqlFakeCassandra, EveryNodeARequestMovesToGetsItsOwnReprepares) {
+  forgetful_overloaded_node script_a, script_b;
+  fake_cassandra a(std::ref(script_a), "127.0.0.1");
+  fake_cassandra b(std::ref(script_b), "127.0.0.2");
+  a.set_peers({{b.address(), b.port()}});
+  auto s = session::connect(session_config_for(a));
+  ASSERT_TRUE(s.ok()) << s.err().describe();
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  auto both_up = [&] {
+    auto nodes = (*s)->nodes();
+    return nodes.size() == 2 && nodes[0].up && nodes[1].up;
+  };
+  while (!both_up() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(both_up());
+  auto p = (*s)->prepare(std::string(kv_select));
+  ASSERT_TRUE(p.ok()) << p.err().describe();
+  auto rows = (*s)->execute(*p, {int_value(7)});
+  ASSERT_TRUE(rows.ok()) << rows.err().describe();
+  EXPECT_EQ(rows->rows[0][0], int_cell(42));
+  EXPECT_EQ((*s)->stats().reprepares, 3u);  // first node, second node, first node again
+  EXPECT_EQ(script_a.executes.load() + script_b.executes.load(), 6);
+}
+
 TEST(CqlFakeCassandra, ReprepareThatYieldsAnotherIdFailsAskingToPrepareAgain) {
   // Protocol v4 ids are a digest of keyspace and text, so a new id means the statement
   // is not what the session prepared: the client refuses to re-send the old frame.
