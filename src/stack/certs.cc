@@ -123,21 +123,24 @@ std::string subject_alt_names(const std::vector<std::string>& hosts) {
   return names;
 }
 
-std::string pem_of_key(EVP_PKEY* key) {
+/// What `write` puts into a memory BIO, as text; `what` names it when OpenSSL fails.
+template <typename Write>
+std::string pem_text(const char* what, Write write) {
   bio_ptr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
-    fail("writing a private key as PEM");
+  if (!bio || write(bio.get()) != 1) fail(fmt::format("writing {} as PEM", what));
   char* data = nullptr;
   long size = BIO_get_mem_data(bio.get(), &data);
   return {data, static_cast<std::size_t>(size)};
 }
 
+std::string pem_of_key(EVP_PKEY* key) {
+  return pem_text("a private key", [key](BIO* bio) {
+    return PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  });
+}
+
 std::string pem_of_cert(X509* cert) {
-  bio_ptr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) fail("writing a certificate as PEM");
-  char* data = nullptr;
-  long size = BIO_get_mem_data(bio.get(), &data);
-  return {data, static_cast<std::size_t>(size)};
+  return pem_text("a certificate", [cert](BIO* bio) { return PEM_write_bio_X509(bio, cert); });
 }
 
 /// Writes `text` to `file` with owner-only permissions when `secret`, replacing it.
@@ -158,20 +161,22 @@ void write_file(const fs::path& file, const std::string& text, bool secret) {
   fs::rename(temporary, file);
 }
 
-cert_ptr read_cert(const fs::path& file) {
+/// The first PEM object `read` finds in `file`; null when the file is missing or holds none.
+template <typename Ptr, typename Read>
+Ptr read_pem(const fs::path& file, Read read) {
   std::unique_ptr<FILE, deleter<fclose>> in(std::fopen(file.c_str(), "r"));
   if (!in) return nullptr;
-  cert_ptr cert(PEM_read_X509(in.get(), nullptr, nullptr, nullptr));
+  Ptr object(read(in.get(), nullptr, nullptr, nullptr));
   ERR_clear_error();
-  return cert;
+  return object;
+}
+
+cert_ptr read_cert(const fs::path& file) {
+  return read_pem<cert_ptr>(file, PEM_read_X509);
 }
 
 key_ptr read_key(const fs::path& file) {
-  std::unique_ptr<FILE, deleter<fclose>> in(std::fopen(file.c_str(), "r"));
-  if (!in) return nullptr;
-  key_ptr key(PEM_read_PrivateKey(in.get(), nullptr, nullptr, nullptr));
-  ERR_clear_error();
-  return key;
+  return read_pem<key_ptr>(file, PEM_read_PrivateKey);
 }
 
 bool names_host(X509* cert, const std::string& host) {
