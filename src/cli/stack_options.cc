@@ -36,9 +36,13 @@ void add_stack_flags(CLI::App* cmd, stack_options& opts) {
     for (auto& ch : flag) {
       if (ch == '_') ch = '-';
     }
-    cmd->add_option_function<std::string>(
-        flag, [&opts, key](const std::string& v) { opts.flags[key] = v; },
+    auto* option = cmd->add_option_function<std::string>(
+        flag,
+        [&opts, key](const std::string& v) {
+          opts.flags[key] = v.empty() && key == "secure" ? "true" : v;
+        },
         "overrides setting " + key);
+    if (key == "secure") option->expected(0, 1);  // `--secure` alone means true
   }
 }
 

@@ -15,7 +15,10 @@
 #include <librdkafka/rdkafka.h>
 
 #include "base/error.h"
+#include "base/hex.h"
 #include "stack/http_probe.h"
+#include "stack/secrets.h"
+#include "stack/secure.h"
 #include "stack/setup.h"
 
 namespace sluice::stack {
@@ -64,6 +67,28 @@ void say(const std::string& line) {
 
 int run_quiet(std::vector<std::string> argv, const fs::path& log) {
   return run_and_wait({std::move(argv), log, {}, {}, {}});
+}
+
+void append(std::vector<std::string>& argv, const std::vector<std::string>& more) {
+  argv.insert(argv.end(), more.begin(), more.end());
+}
+
+int run_cql_tool(const stack_config& config, const std::vector<std::string>& args,
+                 const fs::path& log) {
+  std::vector<std::string> argv = {(config.repo_root / ".venv-tools/bin/python").string(),
+                                   (config.repo_root / "stack/tools/cql.py").string()};
+  append(argv, args);
+  append(argv, {"--host", config.host, "--port", std::to_string(config.cassandra_port)});
+  std::vector<std::string> env;
+  if (config.secure) {
+    auto profile = ensure_secure_profile(config);
+    // The password of the stack's role, and the one the default role gets, on the
+    // environment (never argv); cql.py creates the role at the first start.
+    append(argv, {"--user", kSecureUser, "--tls-ca", profile.tls.ca_cert.string()});
+    env = cassandra_client_env(config);
+    env.push_back("SLUICE_CQL_RETIRED_PASSWORD=" + lower_hex(random_bytes(24)));
+  }
+  return run_and_wait({argv, log, {}, env, {}});
 }
 
 void apt_install(const stack_config& config, const std::vector<std::string>& packages) {
@@ -140,6 +165,9 @@ bool kafka_ready(const stack_config& config) {
   auto bootstrap = fmt::format("{}:{}", config.host, config.kafka_port);
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
   rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
+  for (const auto& [name, value] : kafka_client_properties(config)) {
+    rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err);
+  }
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) return false;
   const rd_kafka_metadata_t* md = nullptr;
@@ -225,6 +253,49 @@ void write_postgres_access_files(const stack_config& config) {
   }
 }
 
+/// Writes kafka.properties and formats KRaft storage at the first start. With the secured
+/// profile the file holds the broker's SCRAM password (so it is 0600) and the format adds
+/// both SCRAM users; java reads their passwords from an @file (never a command line),
+/// deleted once the format is done.
+void prepare_kafka(const stack_config& c) {
+  auto properties = c.conf_dir() / "kafka.properties";
+  auto listeners =
+      c.secure ? secure_kafka_properties(c)
+               : fmt::format(
+                     "listeners=PLAINTEXT://{0}:{1},CONTROLLER://{0}:{2}\n"
+                     "advertised.listeners=PLAINTEXT://{0}:{1}\n"
+                     "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n"
+                     "inter.broker.listener.name=PLAINTEXT\n",
+                     c.host, c.kafka_port, c.kafka_controller_port);
+  auto text = fill(read_text(c.repo_root / "stack/kafka/server.properties.in"),
+                   {{"HOST", c.host},
+                    {"KAFKA_PORT", std::to_string(c.kafka_port)},
+                    {"CONTROLLER_PORT", std::to_string(c.kafka_controller_port)},
+                    {"LISTENERS", listeners},
+                    {"DATA_DIR", (c.data_dir() / "kafka").string()}});
+  write_secret_file(properties, text);
+  if (fs::exists(c.data_dir() / "kafka" / "meta.properties")) return;
+  say("formatting Kafka storage (KRaft)");
+  auto log = c.log_dir() / "kafka.log";
+  auto cp = (c.lib_dir() / "kafka" / "*").string();
+  auto log4j =
+      "-Dlog4j2.configurationFile=" + (c.repo_root / "stack/kafka/log4j2.properties").string();
+  // A fixed cluster id (base64 of 16 bytes): the local cluster keeps one identity.
+  const std::string cluster_id = "c2x1aWNlLWxvY2FsLWlkMQ";
+  auto arguments = fmt::format(
+      "kafka.tools.StorageTool\nformat\n--standalone\n-t\n{}\n-c\n{}\n--ignore-formatted\n",
+      cluster_id, properties.string());
+  if (c.secure) arguments += kafka_scram_format_arguments(c);
+  auto argument_file = ensure_private_dir(c.state_dir / "secrets") / "kafka-format.args";
+  write_secret_file(argument_file, arguments);
+  int rc = run_quiet({java_binary(), log4j, "-cp", cp, "@" + argument_file.string()}, log);
+  fs::remove(argument_file);
+  if (rc != 0) {
+    throw fatal_error(fmt::format("formatting Kafka storage failed; last lines of {}:\n{}",
+                                  log.string(), tail_file(log, 20)));
+  }
+}
+
 }  // namespace
 
 std::string java_binary() {
@@ -275,7 +346,10 @@ component console_component(const stack_config& config) {
       argv.push_back("--" + key);
       argv.push_back(value);
     }
-    return spawn_request{argv, c.log_dir() / "ui.log", {}, {}, {}};
+    append(argv, kafka_client_flags(c));
+    append(argv, registry_client_flags(c));
+    append(argv, cassandra_client_flags(c, "cql-"));
+    return spawn_request{argv, c.log_dir() / "ui.log", {}, cassandra_client_env(c), {}};
   };
   ui.ready = [&c] {
     return http_get_status(fmt::format("http://{}:{}/health", c.host, c.ui_port)) == 200;
@@ -331,29 +405,7 @@ std::vector<component> make_components(const stack_config& config) {
   kafka.name = "kafka";
   kafka.port = c.kafka_port;
   kafka.command_marker = "kafka.Kafka";
-  kafka.prepare = [&c] {
-    auto properties = c.conf_dir() / "kafka.properties";
-    write_text(properties, fill(read_text(c.repo_root / "stack/kafka/server.properties.in"),
-                                {{"HOST", c.host},
-                                 {"KAFKA_PORT", std::to_string(c.kafka_port)},
-                                 {"CONTROLLER_PORT", std::to_string(c.kafka_controller_port)},
-                                 {"DATA_DIR", (c.data_dir() / "kafka").string()}}));
-    if (fs::exists(c.data_dir() / "kafka" / "meta.properties")) return;
-    say("formatting Kafka storage (KRaft)");
-    auto log = c.log_dir() / "kafka.log";
-    auto cp = (c.lib_dir() / "kafka" / "*").string();
-    auto log4j =
-        "-Dlog4j2.configurationFile=" + (c.repo_root / "stack/kafka/log4j2.properties").string();
-    // A fixed cluster id (base64 of 16 bytes): the local cluster keeps one identity.
-    const std::string cluster_id = "c2x1aWNlLWxvY2FsLWlkMQ";
-    if (run_quiet(
-            {java_binary(), log4j, "-cp", cp, "kafka.tools.StorageTool", "format", "--standalone",
-             "-t", cluster_id, "-c", properties.string(), "--ignore-formatted"},
-            log) != 0) {
-      throw fatal_error(fmt::format("formatting Kafka storage failed; last lines of {}:\n{}",
-                                    log.string(), tail_file(log, 20)));
-    }
-  };
+  kafka.prepare = [&c] { prepare_kafka(c); };
   kafka.command = [&c] {
     // The GC flags of Kafka's own launch scripts (kafka-run-class.sh). Without the 20 ms
     // pause goal G1 grows the young generation to most of the heap and stops the broker
@@ -388,7 +440,8 @@ std::vector<component> make_components(const stack_config& config) {
              {{"HOST", c.host},
               {"STORAGE_PORT", std::to_string(c.cassandra_storage_port)},
               {"CQL_PORT", std::to_string(c.cassandra_port)},
-              {"AUTHENTICATOR", "AllowAllAuthenticator"},
+              {"AUTHENTICATOR", c.secure ? "PasswordAuthenticator" : "AllowAllAuthenticator"},
+              {"CLIENT_ENCRYPTION", c.secure ? secure_cassandra_yaml(c) : ""},
               {"DATA_DIR", dir.string()},
               {"MEMTABLE_HEAP_MIB", std::to_string(heap / 2)},
               {"MEMTABLE_OFFHEAP_MIB", std::to_string(heap)},
@@ -412,6 +465,8 @@ std::vector<component> make_components(const stack_config& config) {
         {"-javaagent:" + jamm,
          "-Dcassandra.config=file://" + (c.conf_dir() / "cassandra.yaml").string(),
          "-Dcassandra.storagedir=" + dir.string(), "-Dcassandra.logdir=" + c.log_dir().string(),
+         // With PasswordAuthenticator: the default superuser at once, not after 10 s.
+         "-Dcassandra.superuser_setup_delay_ms=0",
          "-Dlogback.configurationFile=" + (c.repo_root / "stack/cassandra/logback.xml").string(),
          "-cp", (c.lib_dir() / "cassandra" / "*").string(),
          "org.apache.cassandra.service.CassandraDaemon"});
@@ -419,10 +474,7 @@ std::vector<component> make_components(const stack_config& config) {
   };
   cassandra.ready = [&c] {
     if (!port_open(c.host, c.cassandra_port)) return false;
-    return run_quiet({(c.repo_root / ".venv-tools/bin/python").string(),
-                      (c.repo_root / "stack/tools/cql.py").string(), "check", "--host", c.host,
-                      "--port", std::to_string(c.cassandra_port)},
-                     c.log_dir() / "cassandra-probe.log") == 0;
+    return run_cql_tool(c, {"check"}, c.log_dir() / "cassandra-probe.log") == 0;
   };
   all.push_back(cassandra);
 
@@ -434,16 +486,27 @@ std::vector<component> make_components(const stack_config& config) {
     return c.registry_available ? "" : "this sluice build has no `registry` verb";
   };
   registry.command = [&c] {
-    return spawn_request{{c.sluice_bin.string(), "registry", "--host", c.host, "--port",
-                          std::to_string(c.registry_port), "--bootstrap",
-                          fmt::format("{}:{}", c.host, c.kafka_port)},
-                         c.log_dir() / "registry.log",
-                         {},
-                         {},
-                         {}};
+    std::vector<std::string> argv = {c.sluice_bin.string(),
+                                     "registry",
+                                     "--host",
+                                     c.host,
+                                     "--port",
+                                     std::to_string(c.registry_port),
+                                     "--bootstrap",
+                                     fmt::format("{}:{}", c.host, c.kafka_port)};
+    append(argv, kafka_client_flags(c));
+    if (c.secure) {
+      append(argv, {"--auth-user", kSecureUser, "--auth-password-file",
+                    ensure_secure_profile(c).registry_password_file.string()});
+    }
+    return spawn_request{argv, c.log_dir() / "registry.log", {}, {}, {}};
   };
   registry.ready = [&c] {
-    return http_get_status(fmt::format("http://{}:{}/subjects", c.host, c.registry_port)) == 200;
+    auto url = fmt::format("http://{}:{}/subjects", c.host, c.registry_port);
+    auto header = registry_authorization_header(c);
+    std::vector<std::string> headers;
+    if (!header.empty()) headers.push_back(header);
+    return http_request(url, nullptr, headers).first == 200;
   };
   all.push_back(registry);
 
@@ -455,16 +518,24 @@ std::vector<component> make_components(const stack_config& config) {
     return c.start_pipeline ? "" : "start_pipeline is false";
   };
   process.command = [&c] {
-    return spawn_request{{c.sluice_bin.string(), "process", "--bootstrap",
-                          fmt::format("{}:{}", c.host, c.kafka_port), "--registry",
-                          fmt::format("http://{}:{}", c.host, c.registry_port), "--cassandra-host",
-                          c.host, "--cassandra-port", std::to_string(c.cassandra_port), "--rules",
-                          (c.repo_root / "contract/rules.yaml").string(), "--metrics-port",
-                          std::to_string(c.process_metrics_port)},
-                         c.log_dir() / "process.log",
-                         {},
-                         {},
-                         {}};
+    std::vector<std::string> argv = {c.sluice_bin.string(),
+                                     "process",
+                                     "--bootstrap",
+                                     fmt::format("{}:{}", c.host, c.kafka_port),
+                                     "--registry",
+                                     fmt::format("http://{}:{}", c.host, c.registry_port),
+                                     "--cassandra-host",
+                                     c.host,
+                                     "--cassandra-port",
+                                     std::to_string(c.cassandra_port),
+                                     "--rules",
+                                     (c.repo_root / "contract/rules.yaml").string(),
+                                     "--metrics-port",
+                                     std::to_string(c.process_metrics_port)};
+    append(argv, kafka_client_flags(c));
+    append(argv, registry_client_flags(c));
+    append(argv, cassandra_client_flags(c, "cassandra-"));
+    return spawn_request{argv, c.log_dir() / "process.log", {}, cassandra_client_env(c), {}};
   };
   process.ready = [&c] {
     return http_get_status(fmt::format("http://{}:{}/health", c.host, c.process_metrics_port)) ==
@@ -481,7 +552,7 @@ std::vector<component> make_components(const stack_config& config) {
     return c.produce_rate > 0 ? "" : "produce_rate is 0";
   };
   produce.command = [&c] {
-    return spawn_request{
+    spawn_request request{
         {c.sluice_bin.string(), "produce", "--bootstrap",
          fmt::format("{}:{}", c.host, c.kafka_port), "--registry",
          fmt::format("http://{}:{}", c.host, c.registry_port), "--schema",
@@ -493,6 +564,9 @@ std::vector<component> make_components(const stack_config& config) {
         {},
         {},
         {}};
+    append(request.argv, kafka_client_flags(c));
+    append(request.argv, registry_client_flags(c));
+    return request;
   };
   produce.ready = [&c] {
     return http_get_status(
@@ -530,11 +604,9 @@ void prepare_postgres_databases(const stack_config& config) {
 
 void apply_cassandra_schema(const stack_config& config) {
   auto log = config.log_dir() / "cassandra-schema.log";
-  if (run_quiet({(config.repo_root / ".venv-tools/bin/python").string(),
-                 (config.repo_root / "stack/tools/cql.py").string(), "apply", "--host", config.host,
-                 "--port", std::to_string(config.cassandra_port), "--file",
-                 (config.repo_root / "contract/cassandra.cql").string()},
-                log) != 0) {
+  if (run_cql_tool(config,
+                   {"apply", "--file", (config.repo_root / "contract/cassandra.cql").string()},
+                   log) != 0) {
     throw fatal_error(
         fmt::format("applying contract/cassandra.cql failed:\n{}", tail_file(log, 10)));
   }
@@ -598,6 +670,12 @@ void create_topics(const stack_config& config) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto bootstrap = fmt::format("{}:{}", config.host, config.kafka_port);
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
+  for (const auto& [name, value] : kafka_client_properties(config)) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      throw fatal_error(fmt::format("Kafka client setting {}: {}", name, err));
+    }
+  }
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) throw fatal_error(fmt::format("Kafka client: {}", err));
   struct topic_spec {
@@ -654,7 +732,7 @@ void register_contract_schema(const stack_config& config) {
   auto schema = read_text(config.repo_root / "contract/user.avsc");
   auto url = fmt::format("http://{}:{}/subjects/users.raw-value/versions", config.host,
                          config.registry_port);
-  auto [status, body] = http_post_schema(url, schema);
+  auto [status, body] = http_post_schema(url, schema, registry_authorization_header(config));
   if (status != 200) {
     throw fatal_error(
         fmt::format("registering contract/user.avsc at {} failed: HTTP {} {}", url, status, body));

@@ -129,6 +129,7 @@ const std::map<std::string, setter>& setters() {
        [](auto& c, auto& v, auto& w) { c.spark_worker_cores = parse_count(v, w); }},
       {"airflow", [](auto& c, auto& v, auto& w) { c.airflow = parse_bool(v, w); }},
       {"ui", [](auto& c, auto& v, auto& w) { c.ui = parse_bool(v, w); }},
+      {"secure", [](auto& c, auto& v, auto& w) { c.secure = parse_bool(v, w); }},
       {"ui_port", [](auto& c, auto& v, auto& w) { c.ui_port = parse_port(v, w); }},
       {"airflow_api_port",
        [](auto& c, auto& v, auto& w) { c.airflow_api_port = parse_port(v, w); }},

@@ -54,9 +54,12 @@ std::pair<int, std::string> http_request(const std::string& url, const std::stri
   return perform(url, json_body, headers, "Content-Type: application/json");
 }
 
-std::pair<int, std::string> http_post_schema(const std::string& url, const std::string& schema) {
+std::pair<int, std::string> http_post_schema(const std::string& url, const std::string& schema,
+                                             const std::string& authorization) {
   std::string body = nlohmann::json{{"schema", schema}}.dump();
-  return perform(url, &body);
+  std::vector<std::string> headers;
+  if (!authorization.empty()) headers.push_back(authorization);
+  return perform(url, &body, headers);
 }
 
 }  // namespace sluice::stack

@@ -19,7 +19,9 @@ std::pair<int, std::string> http_get(const std::string& url);
 std::pair<int, std::string> http_request(const std::string& url, const std::string* json_body,
                                          const std::vector<std::string>& headers);
 
-/// POSTs {"schema": <schema text>} to a Confluent-compatible registry; returns status and body.
-std::pair<int, std::string> http_post_schema(const std::string& url, const std::string& schema);
+/// POSTs {"schema": <schema text>} to a Confluent-compatible registry, with an
+/// `authorization` header line when not empty; returns status and body.
+std::pair<int, std::string> http_post_schema(const std::string& url, const std::string& schema,
+                                             const std::string& authorization = "");
 
 }  // namespace sluice::stack

@@ -7,6 +7,8 @@
 
 #include "base/error.h"
 #include "stack/components.h"
+#include "stack/secure.h"
+#include "stack/setup.h"
 #include "stack/stack.h"
 
 namespace sluice::stack {
@@ -121,11 +123,46 @@ void make_state_folders(const stack_config& config) {
   }
 }
 
+/// The profile (plain or secure) the state folder's engines were made with, checked
+/// against the configuration: Kafka's SCRAM users and Cassandra's roles exist only in a
+/// stack made secure, so switching needs `down --purge`. Also refuses the parts the
+/// secured profile does not run yet.
+void check_profile(const stack_config& config) {
+  if (config.secure) {
+    std::vector<std::string> refused;
+    if (config.airflow) refused.push_back("--airflow false");
+    if (config.processor != "cpp") refused.push_back("--processor cpp");
+    if (config.spark_cluster) refused.push_back("--spark-cluster false");
+    if (!refused.empty()) {
+      throw fatal_error(
+          fmt::format("--secure: Airflow and Spark do not connect to a secured stack yet; add {}",
+                      fmt::join(refused, " ")));
+    }
+  }
+  auto marker = config.data_dir() / "profile";
+  std::string want = config.secure ? "secure" : "plain";
+  std::string have;
+  if (fs::exists(marker)) {
+    have = read_text(marker);
+  } else if (fs::exists(config.data_dir() / "kafka" / "meta.properties")) {
+    have = "plain";  // made before profiles were recorded
+  }
+  if (!have.empty() && have != want) {
+    throw fatal_error(fmt::format(
+        "the stack in {} was made {}; it cannot be started {} (its Kafka users and Cassandra "
+        "roles differ): `sluice down --purge` first, or give another --state-dir",
+        config.state_dir.string(), have, want == "secure" ? "with --secure" : "without --secure"));
+  }
+  write_text(marker, want);
+}
+
 }  // namespace
 
 int up(const stack_config& config) {
   auto began = clock::now();
   make_state_folders(config);
+  check_profile(config);
+  if (config.secure) ensure_secure_profile(config);
   fmt::print(stderr, "sluice up: state in {}\n", config.state_dir.string());
   fmt::print(stderr, "[1/5] checking prerequisites\n");
   ensure_prerequisites(config);
@@ -204,6 +241,14 @@ int up(const stack_config& config) {
         "  ui         http://{}:{}/  (the console: topics, messages, groups, registry, "
         "live flow, dead letters, verify)\n",
         config.host, config.ui_port);
+  }
+  if (config.secure) {
+    fmt::print(
+        "  secure     user {} everywhere; passwords in {}, CA {} (Kafka SASL_SSL: "
+        "SCRAM-SHA-512, and PLAIN for sluice's own clients on this librdkafka: {}; Cassandra "
+        "TLS and password; registry basic auth)\n",
+        kSecureUser, (config.state_dir / "secrets").string(),
+        (config.state_dir / "tls" / "ca.pem").string(), kafka_client_mechanism());
   }
   fmt::print("  logs       {}\n", config.log_dir().string());
   return 0;

@@ -19,6 +19,12 @@ std::string fill(std::string text, const std::vector<std::pair<std::string, std:
 void say(const std::string& line);
 /// Runs a command to completion with its output appended to `log`; returns its exit code.
 int run_quiet(std::vector<std::string> argv, const std::filesystem::path& log);
+/// Appends `more` to `argv`.
+void append(std::vector<std::string>& argv, const std::vector<std::string>& more);
+/// Runs stack/tools/cql.py `args` against the stack's Cassandra (with the secured
+/// profile's user, password on the environment, and CA); returns its exit code.
+int run_cql_tool(const stack_config& config, const std::vector<std::string>& args,
+                 const std::filesystem::path& log);
 void apt_install(const stack_config& config, const std::vector<std::string>& packages);
 /// Resolves stack/<engine>/pom.xml's jars into lib/<engine>, once per pom content.
 void ensure_jars(const stack_config& config, const std::string& engine);

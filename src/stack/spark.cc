@@ -156,10 +156,7 @@ void prepare_spark_outputs(const stack_config& config) {
   auto file = config.conf_dir() / "cassandra-spark.cql";
   write_text(file, cql);
   auto log = config.log_dir() / "cassandra-schema.log";
-  if (run_quiet({(config.repo_root / ".venv-tools/bin/python").string(),
-                 (config.repo_root / "stack/tools/cql.py").string(), "apply", "--host", config.host,
-                 "--port", std::to_string(config.cassandra_port), "--file", file.string()},
-                log) != 0) {
+  if (run_cql_tool(config, {"apply", "--file", file.string()}, log) != 0) {
     throw fatal_error(
         fmt::format("creating keyspace sluice_spark failed:\n{}", tail_file(log, 10)));
   }

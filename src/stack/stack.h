@@ -68,6 +68,10 @@ struct stack_config {
   // its record and `verify` never meets a record whose letter expired; deleting letters
   // sooner is `sluice dlq purge`, which leaves receipts.
   std::chrono::milliseconds dlq_retention{std::chrono::hours(24 * 30)};
+  // The secured profile (src/stack/secure.h): Kafka SASL_SSL/SCRAM only, Cassandra with
+  // passwords and client TLS, the registry with basic auth; certificates and passwords
+  // made under <state>/tls and <state>/secrets.
+  bool secure = false;
   bool install = true;             // run apt/mvn when something is missing
   bool registry_available = true;  // this binary has the `registry` verb
   std::chrono::seconds start_timeout{180};
