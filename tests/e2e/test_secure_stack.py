@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 from confluent_kafka import KafkaException, Producer
 
 from tests.conftest import REPO, free_port
@@ -106,8 +107,8 @@ def stack_flags(ports: dict[str, int]) -> list[str]:
         str(REPO / ".stack" / "lib"),
         "--airflow",
         "false",
-        "--ui",
-        "false",
+        "--ui-port",
+        str(ports["ui"]),
         "--produce-rate",
         "20",
         "--kafka-heap",
@@ -135,7 +136,7 @@ def stack_flags(ports: dict[str, int]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def secure(sluice_bin: Path) -> Iterator[SecureStack]:
-    names = ["kafka", "controller", "cassandra", "storage", "jmx", "registry", "postgres"]
+    names = ["kafka", "controller", "cassandra", "storage", "jmx", "registry", "postgres", "ui"]
     ports = {name: free_port() for name in names}
     ports["metrics"] = free_port()
     while ports["metrics"] + 1 in ports.values() or not _free(ports["metrics"] + 1):
@@ -354,6 +355,29 @@ def test_registry_answers_only_with_the_stack_credentials(secure: SecureStack) -
     assert registry_status(secure, f"{USER}:{secure.password('registry')}") == 200
 
 
+def test_console_reads_kafka_the_registry_and_cassandra_of_the_secured_stack(
+    secure: SecureStack,
+) -> None:
+    api = f"http://127.0.0.1:{secure.ports['ui']}/api/v1"
+    topics = [t["name"] for t in requests.get(f"{api}/topics", timeout=20).json()["topics"]]
+    assert "users.raw" in topics and "users.dlq" in topics, topics
+    registry = requests.get(f"{api}/registry", timeout=20).json()
+    assert "users.raw-value" in json.dumps(registry), registry
+    session = requests.Session()
+    token = session.get(f"{api}/session", timeout=10).json()["csrf_token"]
+    started = session.post(f"{api}/verify", headers={"X-CSRF-Token": token}, timeout=10)
+    assert started.status_code in (202, 409), started.text
+    deadline = time.monotonic() + 120
+    state = {}
+    while time.monotonic() < deadline:
+        state = requests.get(f"{api}/verify", timeout=10).json()
+        if state["state"] in ("done", "failed"):
+            break
+        time.sleep(2)
+    assert state["state"] == "done" and state["report"]["ok"] is True, state
+    assert state["report"]["stored"] > 0, state
+
+
 def test_no_generated_password_is_on_a_command_line_in_a_log_or_on_a_metrics_page(
     secure: SecureStack,
 ) -> None:
@@ -370,7 +394,12 @@ def test_no_generated_password_is_on_a_command_line_in_a_log_or_on_a_metrics_pag
     for log in (STATE / "logs").rglob("*"):
         if log.is_file():
             places[str(log)] = log.read_text(errors="replace")
-    for port in (secure.ports["metrics"], secure.ports["metrics"] + 1, secure.ports["registry"]):
+    for port in (
+        secure.ports["metrics"],
+        secure.ports["metrics"] + 1,
+        secure.ports["registry"],
+        secure.ports["ui"],
+    ):
         url = f"http://127.0.0.1:{port}/metrics"
         with urllib.request.urlopen(url, timeout=10) as response:
             places[url] = response.read().decode()
