@@ -9,7 +9,7 @@ import pathlib
 import re
 from collections.abc import Callable, Sequence
 
-from sluice_spark import pseudonym
+from sluice_spark import pseudonym, security
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -49,6 +49,7 @@ class JobConfig:
     pseudonym_key_env: str | None = None
     pseudonym_key_id: str | None = None
     pseudonymisation: pseudonym.Pseudonymisation | None = None  # fields, key id, key (hidden)
+    security: security.Security = security.Security()  # credentials and TLS (hidden)
 
 
 def _positive(name: str, minimum: int = 1) -> Callable[[str], int]:
@@ -175,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="stored in pseudonym_key_id (default: derived from the key)",
     )
+    security.add_flags(p)
     return p
 
 
@@ -183,7 +185,7 @@ def parse_args(argv: Sequence[str]) -> JobConfig:
     values = {
         f.name: getattr(ns, f.name)
         for f in dataclasses.fields(JobConfig)
-        if f.name != "pseudonymisation"
+        if f.name not in ("pseudonymisation", "security")
     }
     values["conf"] = tuple(values["conf"])
     try:
@@ -191,6 +193,10 @@ def parse_args(argv: Sequence[str]) -> JobConfig:
             ns.pseudonymise, ns.pseudonym_key_file, ns.pseudonym_key_env, ns.pseudonym_key_id
         )
     except pseudonym.PseudonymError as e:
+        raise ConfigError(str(e)) from None
+    try:
+        values["security"] = security.load(ns)
+    except security.SecurityError as e:
         raise ConfigError(str(e)) from None
     config = JobConfig(**values)
     if not config.rules.is_file():

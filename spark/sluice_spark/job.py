@@ -32,7 +32,7 @@ from pyspark.sql.streaming.listener import StreamingQueryListener
 from pyspark.sql.streaming.query import StreamingQuery
 
 from sluice_spark import contract as contract_mod
-from sluice_spark import decode, jars, kafka_group, metrics, route, sinks
+from sluice_spark import decode, jars, kafka_group, metrics, route, security, sinks
 from sluice_spark.config import ConfigError, JobConfig, parse_args
 from sluice_spark.registry import RegistryClient
 
@@ -82,8 +82,11 @@ def preflight(config: JobConfig) -> None:
     first = config.bootstrap.split(",")[0]
     host, _, port = first.rpartition(":")
     check_port("Kafka", host, int(port), "start it (`sluice up`) or fix --bootstrap")
+    request = urllib.request.Request(
+        f"{config.registry}/subjects", headers=security.registry_headers(config.security)
+    )
     try:
-        with urllib.request.urlopen(f"{config.registry}/subjects", timeout=5) as answer:
+        with urllib.request.urlopen(request, timeout=5) as answer:
             answer.read()
     except OSError as e:
         raise PreflightError(
@@ -132,7 +135,7 @@ def package_zip() -> str:
     return str(target)
 
 
-def spark_session(config: JobConfig) -> SparkSession:
+def spark_session(config: JobConfig, secrets: pathlib.Path) -> SparkSession:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
@@ -157,10 +160,20 @@ def spark_session(config: JobConfig) -> SparkSession:
         .config("spark.cassandra.output.concurrent.writes", str(CASSANDRA_WRITES_IN_FLIGHT))
         .config("spark.sql.streaming.noDataProgressEventInterval", "1000")
     )
+    jaas = security.jaas_file(config.security, secrets)
+    if jaas is not None:  # the Kafka login: a file's path on the JVMs, not a password
+        option = f"-Djava.security.auth.login.config={jaas}"
+        builder = builder.config("spark.driver.extraJavaOptions", option).config(
+            "spark.executor.extraJavaOptions", option
+        )
     for setting in config.conf:
         key, _, value = setting.partition("=")
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
+    # Set once the JVM runs: PySpark starts it with every builder setting on its command
+    # line, where a password would be readable by any local user.
+    for key, value in security.cassandra_settings(config.security, secrets).items():
+        spark.conf.set(key, value)
     spark.sparkContext.setLogLevel("WARN")
     spark.sparkContext.addPyFile(package_zip())
     return spark
@@ -242,7 +255,12 @@ class BatchProcessor:
             stored = time.monotonic()
             sinks.with_retries(
                 f"producing dead letters to {self.config.dlq_topic}",
-                lambda: sinks.write_letters(letters, self.config.bootstrap, self.config.dlq_topic),
+                lambda: sinks.write_letters(
+                    letters,
+                    self.config.bootstrap,
+                    self.config.dlq_topic,
+                    security.spark_kafka_options(self.config.security),
+                ),
                 self.stats.retries.inc,
                 self.stopping.is_set,
             )
@@ -364,6 +382,7 @@ def start_query(
 ) -> StreamingQuery:
     reader = (
         spark.readStream.format("kafka")
+        .options(**security.spark_kafka_options(config.security))
         .option("kafka.bootstrap.servers", config.bootstrap)
         .option("subscribe", config.topic)
         .option("startingOffsets", starting)
@@ -395,7 +414,8 @@ def run(config: JobConfig) -> int:
     contract = contract_mod.load_contract(config.rules)
     preflight(config)
     new_checkpoint = guard_checkpoint(config, contract)
-    group = kafka_group.GroupOffsets(config.bootstrap, config.group, config.topic)
+    kafka_settings = security.librdkafka_settings(config.security)
+    group = kafka_group.GroupOffsets(config.bootstrap, config.group, config.topic, kafka_settings)
     starting = config.starting_offsets
     if new_checkpoint:
         committed = group.committed()
@@ -403,11 +423,29 @@ def run(config: JobConfig) -> int:
             starting = kafka_group.starting_offsets_json(config.topic, committed)
             log.info("new checkpoint: resuming group %s at %s", config.group, committed)
     dlq_max = config.dlq_max_bytes or kafka_group.topic_max_message_bytes(
-        config.bootstrap, config.dlq_topic
+        config.bootstrap, config.dlq_topic, settings=kafka_settings
     )
     stats = metrics.JobMetrics()
-    spark = spark_session(config)
-    schemas = decode.AvroSchemas(RegistryClient(config.registry), avro_parse_check(spark))
+    secrets = security.private_folder()  # the JAAS file and truststore: deleted at exit
+    try:
+        return serve(config, contract, group, starting, stats, dlq_max, secrets)
+    finally:
+        shutil.rmtree(secrets, ignore_errors=True)
+
+
+def serve(
+    config: JobConfig,
+    contract: contract_mod.Contract,
+    group: kafka_group.GroupOffsets,
+    starting: str,
+    stats: metrics.JobMetrics,
+    dlq_max: int,
+    secrets: pathlib.Path,
+) -> int:
+    """Starts Spark and the query, serves /metrics, and watches until the end."""
+    spark = spark_session(config, secrets)
+    registry = RegistryClient(config.registry, headers=security.registry_headers(config.security))
+    schemas = decode.AvroSchemas(registry, avro_parse_check(spark))
     processor = BatchProcessor(config, contract, schemas, stats, dlq_max)
     spark.streams.addListener(ProgressListener(config, group, stats))
     query = start_query(spark, config, processor, starting)

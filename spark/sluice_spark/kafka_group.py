@@ -9,15 +9,25 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, ConfigResource  # type: ignore[attr-defined]
 
 log = logging.getLogger("sluice_spark.kafka_group")
 
+# Answers that mean "the group's coordinator is being set up": ask again.
+_COORDINATOR_PENDING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+}
+
 
 class GroupOffsets:
-    def __init__(self, bootstrap: str, group: str, topic: str) -> None:
+    def __init__(
+        self, bootstrap: str, group: str, topic: str, settings: dict[str, str] | None = None
+    ) -> None:
         self._topic = topic
         self._lock = threading.Lock()
         self._consumer = Consumer(
@@ -27,6 +37,7 @@ class GroupOffsets:
                 "enable.auto.commit": False,
                 "client.id": "sluice-spark-offsets",
                 "log_level": 3,
+                **(settings or {}),
             }
         )
         self.committed_to: dict[int, int] = {}
@@ -38,8 +49,24 @@ class GroupOffsets:
             partitions = [
                 TopicPartition(self._topic, p) for p in metadata.topics[self._topic].partitions
             ]
-            answer = self._consumer.committed(partitions, timeout=timeout)
+            answer = self._committed_when_coordinated(partitions, timeout)
         return {tp.partition: tp.offset for tp in answer if tp.offset != OFFSET_INVALID}
+
+    def _committed_when_coordinated(
+        self, partitions: list[TopicPartition], timeout: float
+    ) -> list[TopicPartition]:
+        """committed(), asked again while the group has no coordinator yet (a fresh broker
+        creates its offsets topic on the first group request) until `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return list(self._consumer.committed(partitions, timeout=timeout))
+            except KafkaException as e:
+                code = e.args[0].code() if e.args else None
+                if code not in _COORDINATOR_PENDING or time.monotonic() > deadline:
+                    raise
+                log.info("group coordinator not ready yet (%s); asking again", e.args[0].str())
+                time.sleep(0.5)
 
     def commit(self, end_offsets: dict[int, int]) -> None:
         """Commits (synchronously) the offsets after the last processed record."""
@@ -82,9 +109,11 @@ def starting_offsets_json(topic: str, committed: dict[int, int]) -> str:
     return json.dumps({topic: {str(p): o for p, o in sorted(committed.items())}})
 
 
-def topic_max_message_bytes(bootstrap: str, topic: str, timeout: float = 10.0) -> int:
+def topic_max_message_bytes(
+    bootstrap: str, topic: str, timeout: float = 10.0, settings: dict[str, str] | None = None
+) -> int:
     """The topic's max.message.bytes as the broker sees it (the dead-letter size limit)."""
-    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3, **(settings or {})})
     resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
     try:
         configs = admin.describe_configs([resource])[resource].result(timeout=timeout)

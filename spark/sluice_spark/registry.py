@@ -26,8 +26,11 @@ class SchemaAnswer:
 
 
 class RegistryClient:
-    def __init__(self, url: str, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, url: str, timeout_s: float = 10.0, headers: dict[str, str] | None = None
+    ) -> None:
         self._url = url.rstrip("/")
+        self._headers = headers or {}
         self._timeout = timeout_s
         self._known: dict[int, SchemaAnswer] = {}
 
@@ -42,7 +45,8 @@ class RegistryClient:
             return SchemaAnswer(None, f"schema id {schema_id} is negative")
         url = f"{self._url}/schemas/ids/{schema_id}"
         try:
-            with urllib.request.urlopen(url, timeout=self._timeout) as answer:
+            request = urllib.request.Request(url, headers=self._headers)
+            with urllib.request.urlopen(request, timeout=self._timeout) as answer:
                 body = json.loads(answer.read())
         except urllib.error.HTTPError as e:
             text = e.read().decode("utf-8", "replace")

@@ -186,10 +186,13 @@ def write_rows(rows: DataFrame, keyspace: str) -> None:
     )
 
 
-def write_letters(letters: DataFrame, bootstrap: str, topic: str) -> None:
+def write_letters(
+    letters: DataFrame, bootstrap: str, topic: str, options: dict[str, str] | None = None
+) -> None:
     (
         letters.select("key", "value", "headers")
         .write.format("kafka")
+        .options(**(options or {}))
         .option("kafka.bootstrap.servers", bootstrap)
         .option("kafka.acks", "all")
         .option("kafka.enable.idempotence", "true")

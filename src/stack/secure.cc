@@ -83,13 +83,14 @@ std::vector<std::pair<std::string, std::string>> kafka_client_properties(
           {"ssl.ca.location", p.tls.ca_cert.string()}};
 }
 
-std::vector<std::string> kafka_client_flags(const stack_config& config) {
+std::vector<std::string> kafka_client_flags(const stack_config& config,
+                                            const std::string& mechanism) {
   if (!config.secure) return {};
   auto p = profile_paths(config);
   return {"--kafka-security-protocol",
           "sasl_ssl",
           "--kafka-sasl-mechanism",
-          kafka_client_mechanism(),
+          mechanism.empty() ? kafka_client_mechanism() : mechanism,
           "--kafka-user",
           kSecureUser,
           "--kafka-password-file",

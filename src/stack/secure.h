@@ -48,8 +48,10 @@ std::string read_secret(const std::filesystem::path& file);
 std::vector<std::pair<std::string, std::string>> kafka_client_properties(
     const stack_config& config);
 
-/// Flags for a `sluice` child that talks to Kafka (--kafka-user, --kafka-password-file, ...).
-std::vector<std::string> kafka_client_flags(const stack_config& config);
+/// Flags for a client that talks to Kafka (--kafka-user, --kafka-password-file, ...), with
+/// `mechanism` (default: kafka_client_mechanism(), this build's own clients').
+std::vector<std::string> kafka_client_flags(const stack_config& config,
+                                            const std::string& mechanism = "");
 /// Flags for a `sluice` child that talks to the registry (--registry-user, password file).
 std::vector<std::string> registry_client_flags(const stack_config& config);
 /// Flags for a `sluice` child that talks to Cassandra (with `prefix`, e.g. "cassandra-"),

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "stack/components.h"
 #include "stack/http_probe.h"
+#include "stack/secure.h"
 #include "stack/setup.h"
 
 namespace sluice::stack {
@@ -100,7 +101,7 @@ component spark_job(const stack_config& c) {
                 {"--group", "sluice-spark", "--keyspace", both ? "sluice_spark" : "sluice",
                  "--dlq-topic", both ? "users.dlq.spark" : "users.dlq", "--master",
                  c.spark_cluster ? c.spark_master_url() : "local[2]"});
-    return spawn_request{argv, c.log_dir() / "spark.log", {}, {}, {}};
+    return spawn_request{argv, c.log_dir() / "spark.log", {}, cassandra_client_env(c), {}};
   };
   job.ready = [&c] {
     return http_get_status(fmt::format("http://{}:{}/health", c.host, c.spark_metrics_port)) == 200;
@@ -124,13 +125,19 @@ std::vector<std::string> spark_environment(const stack_config& c) {
 }
 
 std::vector<std::string> spark_job_stack_flags(const stack_config& c) {
-  return {"--bootstrap",      fmt::format("{}:{}", c.host, c.kafka_port),
-          "--registry",       fmt::format("http://{}:{}", c.host, c.registry_port),
-          "--cassandra-host", c.host,
-          "--cassandra-port", std::to_string(c.cassandra_port),
-          "--metrics-port",   std::to_string(c.spark_metrics_port),
-          "--jars-dir",       (c.lib_dir() / "spark").string(),
-          "--checkpoint",     (c.data_dir() / "spark" / "checkpoint").string()};
+  std::vector<std::string> flags = {
+      "--bootstrap",      fmt::format("{}:{}", c.host, c.kafka_port),
+      "--registry",       fmt::format("http://{}:{}", c.host, c.registry_port),
+      "--cassandra-host", c.host,
+      "--cassandra-port", std::to_string(c.cassandra_port),
+      "--metrics-port",   std::to_string(c.spark_metrics_port),
+      "--jars-dir",       (c.lib_dir() / "spark").string(),
+      "--checkpoint",     (c.data_dir() / "spark" / "checkpoint").string()};
+  // The job's Kafka clients (Java, and confluent-kafka's own librdkafka) speak SCRAM.
+  append(flags, kafka_client_flags(c, "SCRAM-SHA-512"));
+  append(flags, registry_client_flags(c));
+  append(flags, cassandra_client_flags(c, "cassandra-"));
+  return flags;
 }
 
 void ensure_spark_environment(const stack_config& config) {

@@ -109,6 +109,10 @@ def stack_flags(ports: dict[str, int]) -> list[str]:
         "false",
         "--ui-port",
         str(ports["ui"]),
+        "--processor",
+        "both",
+        "--spark-metrics-port",
+        str(ports["spark"]),
         "--produce-rate",
         "20",
         "--kafka-heap",
@@ -136,7 +140,8 @@ def stack_flags(ports: dict[str, int]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def secure(sluice_bin: Path) -> Iterator[SecureStack]:
-    names = ["kafka", "controller", "cassandra", "storage", "jmx", "registry", "postgres", "ui"]
+    names = ["kafka", "controller", "cassandra", "storage", "jmx", "registry", "postgres"]
+    names += ["ui", "spark"]
     ports = {name: free_port() for name in names}
     ports["metrics"] = free_port()
     while ports["metrics"] + 1 in ports.values() or not _free(ports["metrics"] + 1):
@@ -227,6 +232,27 @@ def test_secured_pipeline_stores_or_dead_letters_every_record_and_verify_balance
     # And the whole topic (the launcher's own producer too) balances.
     code, whole = verify_report(secure)
     assert code == 0 and whole["missing"] == 0 and whole["unexpected_rows"] == 0, whole
+
+
+def test_the_spark_job_runs_on_the_secured_stack_and_its_side_balances(
+    secure: SecureStack,
+) -> None:
+    """`up --processor both`: the Spark job beside the C++ one, logging in to Kafka with
+    SCRAM-SHA-512 (a JAAS file), to Cassandra over TLS and to the registry."""
+    spark_side = ["--group", "sluice-spark", "--keyspace", "sluice_spark"]
+    spark_side += ["--dlq-topic", "users.dlq.spark"]
+    deadline = time.monotonic() + 240
+    while True:
+        code, report = verify_report(secure, *spark_side)
+        if (code == 0 and report["stored"] > 0) or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    assert code == 0 and report["ok"] and report["missing"] == 0, report
+    assert report["stored"] > 0 and report["dead_lettered"] > 0, report
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{secure.ports['spark']}/metrics", timeout=10
+    ) as response:
+        assert "sluice_process_written_total" in response.read().decode()
 
 
 def kafka_metadata_error(conf: dict[str, str]) -> str:
@@ -399,6 +425,7 @@ def test_no_generated_password_is_on_a_command_line_in_a_log_or_on_a_metrics_pag
         secure.ports["metrics"] + 1,
         secure.ports["registry"],
         secure.ports["ui"],
+        secure.ports["spark"],
     ):
         url = f"http://127.0.0.1:{port}/metrics"
         with urllib.request.urlopen(url, timeout=10) as response:
@@ -435,14 +462,15 @@ def test_secure_refuses_the_parts_that_cannot_use_it_yet_naming_the_flags(
             "--secure",
             "--state-dir",
             str(tmp_path / "state"),
-            "--processor",
-            "both",
+            "--spark-cluster",
+            "true",
         ],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode != 0
-    assert "--airflow false" in result.stderr and "--processor cpp" in result.stderr, result.stderr
+    refusal = result.stderr
+    assert "--airflow false" in refusal and "--spark-cluster false" in refusal, refusal
     assert not (tmp_path / "state" / "data" / "kafka").exists()
     shutil.rmtree(tmp_path / "state", ignore_errors=True)
