@@ -104,7 +104,7 @@ export function Dlq() {
           <thead>
             <tr>
               <th>Rule</th>
-              <th class="num">Letters</th>
+              <th class="num" title="distinct source records dead-lettered under the rule (a record's repeated letters count once)">Source records</th>
               <th />
             </tr>
           </thead>
