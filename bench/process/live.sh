@@ -75,9 +75,19 @@ sustained_run() {  # sustained_run RUN -> "rate peak_rss_mb" (RECORDS records)
   new_topic "bench.process.$name.dlq" 3
   "$SLUICE" produce --bootstrap "$BOOTSTRAP" --topic "bench.process.$name.raw" --format avro \
     --seed 42 --count "$RECORDS" >/dev/null 2>&1
-  local pid first="" last written=0 rss=0 peak=0
+  local pid
   pid=$(start_processor "$name" "$keyspace" "$port")
   PIDS+=("$pid")
+  local result
+  result=$(watch_drain "$port" "$pid" "$1")
+  drop_keyspace "$keyspace"
+  echo "$result"
+}
+
+# watch_drain PORT PID RUN -> "rate peak_rss_mb": waits until the processor at PORT has
+# written RECORDS rows (rate from its first row to its last), then stops it.
+watch_drain() {
+  local port=$1 pid=$2 first="" first_written=0 last written=0 rss=0 peak=0
   local deadline=$((SECONDS + 600))
   while ((written < RECORDS && SECONDS < deadline)); do
     sleep 0.2
@@ -88,8 +98,7 @@ sustained_run() {  # sustained_run RUN -> "rate peak_rss_mb" (RECORDS records)
   done
   last=$(now)
   stop_and_wait "$pid"
-  drop_keyspace "$keyspace"
-  ((written >= RECORDS)) || { echo "bench: run $1 wrote $written of $RECORDS" >&2; exit 1; }
+  ((written >= RECORDS)) || { echo "bench: run $3 wrote $written of $RECORDS" >&2; exit 1; }
   awk -v n="$((written - first_written))" -v a="$first" -v b="$last" -v m="$peak" \
     'BEGIN { printf "%.0f %d\n", n / (b - a), m }'
 }

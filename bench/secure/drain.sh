@@ -64,7 +64,7 @@ for side in plain secure; do
 done
 
 drain() {  # drain SIDE RUN -> rows/s
-  local port pid first="" first_written=0 written=0 last
+  local port pid rate rss
   port=$(free_port)
   # shellcheck disable=SC2086
   env ${ENV_CQL[$1]} "$SLUICE" process ${CLIENT[$1]} ${CQL[$1]} \
@@ -72,17 +72,8 @@ drain() {  # drain SIDE RUN -> rows/s
     --metrics-port "$port" >/dev/null 2>"/tmp/bench-secure-$1-$2.log" &
   pid=$!
   PIDS+=("$pid")
-  local deadline=$((SECONDS + 600))
-  while ((written < RECORDS && SECONDS < deadline)); do
-    sleep 0.2
-    written=$(metric "$port" sluice_process_written_total)
-    [[ -z "$first" && $written -gt 0 ]] && { first=$(now); first_written=$written; }
-  done
-  last=$(now)
-  stop_and_wait "$pid"
-  ((written >= RECORDS)) || { echo "bench: $1 run $2 wrote $written of $RECORDS" >&2; exit 1; }
-  awk -v n="$((written - first_written))" -v a="$first" -v b="$last" \
-    'BEGIN { printf "%.0f\n", n / (b - a) }'
+  read -r rate rss < <(watch_drain "$port" "$pid" "$1 $2")
+  echo "$rate"
 }
 
 declare -A rates=([plain]="" [secure]="")

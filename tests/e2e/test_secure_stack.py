@@ -99,42 +99,38 @@ class SecureStack:
         return {**os.environ, "SLUICE_CQL_PASSWORD": self.password("cassandra")}
 
 
+PORT_FLAGS = {
+    "--kafka-port": "kafka",
+    "--kafka-controller-port": "controller",
+    "--cassandra-port": "cassandra",
+    "--cassandra-storage-port": "storage",
+    "--cassandra-jmx-port": "jmx",
+    "--registry-port": "registry",
+    "--postgres-port": "postgres",
+    "--process-metrics-port": "metrics",
+    "--ui-port": "ui",
+    "--spark-metrics-port": "spark",
+}
+
+
 def stack_flags(ports: dict[str, int]) -> list[str]:
+    port_flags = [part for flag, name in PORT_FLAGS.items() for part in (flag, str(ports[name]))]
     return [
+        *port_flags,
         "--state-dir",
         str(STATE),
         "--cache-dir",
         str(REPO / ".stack" / "lib"),
         "--airflow",
         "false",
-        "--ui-port",
-        str(ports["ui"]),
         "--processor",
         "both",
-        "--spark-metrics-port",
-        str(ports["spark"]),
         "--produce-rate",
         "20",
         "--kafka-heap",
         "512m",
         "--cassandra-heap",
         "1g",
-        "--kafka-port",
-        str(ports["kafka"]),
-        "--kafka-controller-port",
-        str(ports["controller"]),
-        "--cassandra-port",
-        str(ports["cassandra"]),
-        "--cassandra-storage-port",
-        str(ports["storage"]),
-        "--cassandra-jmx-port",
-        str(ports["jmx"]),
-        "--registry-port",
-        str(ports["registry"]),
-        "--postgres-port",
-        str(ports["postgres"]),
-        "--process-metrics-port",
-        str(ports["metrics"]),
     ]
 
 
