@@ -62,6 +62,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--registry-password-env", default="SLUICE_REGISTRY_PASSWORD")
     g.add_argument("--cassandra-user")
     g.add_argument("--cassandra-password-env", default="SLUICE_CQL_PASSWORD")
+    g.add_argument("--cassandra-password-file", type=pathlib.Path)
     g.add_argument("--cassandra-tls-ca", type=pathlib.Path, help="PEM CA of the nodes")
 
 
@@ -113,7 +114,10 @@ def load(ns: argparse.Namespace) -> Security:
     cassandra_password = None
     if ns.cassandra_user:
         cassandra_password = _password(
-            "--cassandra-user", None, "--cassandra-password-env", ns.cassandra_password_env
+            "--cassandra-user",
+            ns.cassandra_password_file,
+            "--cassandra-password-file",
+            ns.cassandra_password_env,
         )
     return Security(
         kafka_protocol=protocol,

@@ -116,3 +116,14 @@ def test_cassandra_password_comes_from_its_environment_variable(
         "spark.cassandra.auth.username": "sluice",
         "spark.cassandra.auth.password": "cql-pw",
     }
+
+
+def test_cassandra_password_file_wins_over_the_environment(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLUICE_CQL_PASSWORD", "from-env")
+    secret = tmp_path / "cql.password"
+    secret.write_text("from-file\n")
+    s = parse("--cassandra-user", "sluice", "--cassandra-password-file", str(secret)).security
+    assert s.cassandra_password == "from-file"
+    assert "from-file" not in repr(s)

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "base/error.h"
+#include "cli/secret_flags.h"
 
 namespace sluice::cli {
 
@@ -15,9 +16,12 @@ void add_cassandra_flags(CLI::App* cmd, const std::string& prefix, cql::session_
   cmd->add_option(flag("host"), config.host, "Cassandra contact point(s), comma-separated");
   cmd->add_option(flag("port"), config.port, "Cassandra native port");
   cmd->add_option(flag("user"), flags.user,
-                  "user for PasswordAuthenticator (password from --" + prefix + "password-env)");
+                  "user for PasswordAuthenticator (password from --" + prefix +
+                      "password-file or --" + prefix + "password-env)");
   cmd->add_option(flag("password-env"), flags.password_env,
                   "environment variable holding the password (default SLUICE_CQL_PASSWORD)");
+  cmd->add_option(flag("password-file"), flags.password_file,
+                  "file whose first line is the password");
   cmd->add_flag(flag("tls"), flags.tls, "connect with TLS, trusting the system CAs");
   cmd->add_option(flag("tls-ca"), flags.tls_ca, "connect with TLS, trusting this PEM CA file")
       ->check(CLI::ExistingFile);
@@ -49,12 +53,12 @@ void add_cassandra_flags(CLI::App* cmd, const std::string& prefix, cql::session_
 void apply_cassandra_flags(const cassandra_flags& flags, const std::string& prefix,
                            cql::session_config& config) {
   if (!flags.user.empty()) {
-    const char* password = std::getenv(flags.password_env.c_str());
-    if (!password) {
-      throw fatal_error(fmt::format("--{}user {}: set the password in ${} (--{}password-env)",
-                                    prefix, flags.user, flags.password_env, prefix));
-    }
-    config.auth = cql::credentials{flags.user, password};
+    config.auth = cql::credentials{
+        flags.user,
+        read_password(flags.password_file, "--" + prefix + "password-file", flags.password_env,
+                      "--" + prefix + "password-env", "--" + prefix + "user", flags.user)};
+  } else if (!flags.password_file.empty()) {
+    throw fatal_error(fmt::format("--{0}password-file: give the user too (--{0}user)", prefix));
   }
   config.speculative_delay = std::chrono::milliseconds(flags.speculative_delay_ms);
   config.tls = {flags.tls || flags.tls_no_verify || !flags.tls_ca.empty(), flags.tls_ca,

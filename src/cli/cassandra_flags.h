@@ -1,6 +1,6 @@
 // The Cassandra connection flags every verb that talks to Cassandra shares: contact
-// points, port, PasswordAuthenticator user (password from an environment variable, never
-// a flag), TLS, LZ4, the local data centre and the protocol version.
+// points, port, PasswordAuthenticator user (password from a file or an environment
+// variable, never a flag's value), TLS, LZ4, the local data centre and the protocol version.
 #pragma once
 
 #include <string>
@@ -14,6 +14,7 @@ namespace sluice::cli {
 struct cassandra_flags {
   std::string user;
   std::string password_env = "SLUICE_CQL_PASSWORD";
+  std::string password_file;
   std::string tls_ca;
   bool tls = false;
   bool tls_no_verify = false;

@@ -349,7 +349,7 @@ component console_component(const stack_config& config) {
     append(argv, kafka_client_flags(c));
     append(argv, registry_client_flags(c));
     append(argv, cassandra_client_flags(c, "cql-"));
-    return spawn_request{argv, c.log_dir() / "ui.log", {}, cassandra_client_env(c), {}};
+    return spawn_request{argv, c.log_dir() / "ui.log", {}, {}, {}};
   };
   ui.ready = [&c] {
     return http_get_status(fmt::format("http://{}:{}/health", c.host, c.ui_port)) == 200;
@@ -535,7 +535,7 @@ std::vector<component> make_components(const stack_config& config) {
     append(argv, kafka_client_flags(c));
     append(argv, registry_client_flags(c));
     append(argv, cassandra_client_flags(c, "cassandra-"));
-    return spawn_request{argv, c.log_dir() / "process.log", {}, cassandra_client_env(c), {}};
+    return spawn_request{argv, c.log_dir() / "process.log", {}, {}, {}};
   };
   process.ready = [&c] {
     return http_get_status(fmt::format("http://{}:{}/health", c.host, c.process_metrics_port)) ==

@@ -108,9 +108,10 @@ std::vector<std::string> registry_client_flags(const stack_config& config) {
 std::vector<std::string> cassandra_client_flags(const stack_config& config,
                                                 const std::string& prefix) {
   if (!config.secure) return {};
-  return {"--" + prefix + "user",         kSecureUser,
-          "--" + prefix + "password-env", "SLUICE_CQL_PASSWORD",
-          "--" + prefix + "tls-ca",       profile_paths(config).tls.ca_cert.string()};
+  auto p = profile_paths(config);
+  return {"--" + prefix + "user",          kSecureUser,
+          "--" + prefix + "password-file", p.cassandra_password_file.string(),
+          "--" + prefix + "tls-ca",        p.tls.ca_cert.string()};
 }
 
 std::vector<std::string> cassandra_client_env(const stack_config& config) {

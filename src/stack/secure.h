@@ -54,8 +54,9 @@ std::vector<std::string> kafka_client_flags(const stack_config& config,
                                             const std::string& mechanism = "");
 /// Flags for a `sluice` child that talks to the registry (--registry-user, password file).
 std::vector<std::string> registry_client_flags(const stack_config& config);
-/// Flags for a `sluice` child that talks to Cassandra (with `prefix`, e.g. "cassandra-"),
-/// and the environment entries that carry the password (SLUICE_CQL_PASSWORD=...).
+/// Flags for a client that talks to Cassandra (with `prefix`, e.g. "cassandra-": user,
+/// password file, CA), and for stack/tools/cql.py the environment entry that carries the
+/// password (SLUICE_CQL_PASSWORD=...).
 std::vector<std::string> cassandra_client_flags(const stack_config& config,
                                                 const std::string& prefix);
 std::vector<std::string> cassandra_client_env(const stack_config& config);

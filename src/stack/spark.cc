@@ -101,7 +101,7 @@ component spark_job(const stack_config& c) {
                 {"--group", "sluice-spark", "--keyspace", both ? "sluice_spark" : "sluice",
                  "--dlq-topic", both ? "users.dlq.spark" : "users.dlq", "--master",
                  c.spark_cluster ? c.spark_master_url() : "local[2]"});
-    return spawn_request{argv, c.log_dir() / "spark.log", {}, cassandra_client_env(c), {}};
+    return spawn_request{argv, c.log_dir() / "spark.log", {}, {}, {}};
   };
   job.ready = [&c] {
     return http_get_status(fmt::format("http://{}:{}/health", c.host, c.spark_metrics_port)) == 200;

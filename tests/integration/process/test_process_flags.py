@@ -102,3 +102,62 @@ def test_an_empty_pseudonymise_list_is_refused_not_taken_as_off(sluice_bin: Path
     )
     assert run.returncode != 0
     assert "--pseudonymise: no field named" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--cassandra-user", "sluice"],
+            "--cassandra-user sluice: set the password in $SLUICE_CQL_PASSWORD "
+            "(--cassandra-password-env) or give --cassandra-password-file",
+        ),
+        (
+            ["--cassandra-user", "sluice", "--cassandra-password-file", "/nonexistent/pw"],
+            "--cassandra-password-file /nonexistent/pw: cannot read the file",
+        ),
+        (
+            ["--cassandra-password-file", "/nonexistent/pw"],
+            "--cassandra-password-file: give the user too (--cassandra-user)",
+        ),
+    ],
+)
+def test_a_cassandra_login_without_a_usable_password_is_refused_naming_the_flags(
+    sluice_bin: Path, flags: list[str], message: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SLUICE_CQL_PASSWORD"}
+    run = subprocess.run(
+        [str(sluice_bin), "process", *flags, "--metrics-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert run.returncode == 2, run.stderr
+    assert message in run.stderr, run.stderr
+
+
+def test_a_cassandra_password_file_is_accepted_and_never_echoed(
+    sluice_bin: Path, tmp_path: Path
+) -> None:
+    """The stack's Cassandra asks for no password (AllowAllAuthenticator): with the user
+    and a readable password file the verb connects and answers; the password is nowhere
+    in its output (tests/e2e/test_secure_stack.py logs in with it for real)."""
+    secret = tmp_path / "cql.password"
+    secret.write_text("canary-cql-password\n")
+    run = subprocess.run(
+        [
+            str(sluice_bin),
+            "query",
+            "--cassandra-user",
+            "sluice",
+            "--cassandra-password-file",
+            str(secret),
+            "--count",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "canary-cql-password" not in run.stdout + run.stderr
