@@ -179,6 +179,7 @@ def write_config(node: Node, keystore: Path) -> Path:
         .replace("@STORAGE_PORT@", "7000")
         .replace("@CQL_PORT@", str(CQL_PORT))
         .replace("@AUTHENTICATOR@", "PasswordAuthenticator")
+        .replace("@CLIENT_ENCRYPTION@", "")  # this cluster's own TLS settings follow
         .replace("@DATA_DIR@", str(node.root / "data"))
         .replace("@MEMTABLE_HEAP_MIB@", str(HEAP_MIB // 2))
         .replace("@MEMTABLE_OFFHEAP_MIB@", str(HEAP_MIB))
