@@ -37,6 +37,27 @@ def test_an_out_of_range_tuning_value_is_refused_naming_the_flag(
 PSEUDONYM_KEY = "a-pseudonym-key-of-some-length"
 
 
+def assert_refused(
+    sluice_bin: Path,
+    flags: list[str],
+    message: str,
+    unset: str,
+    extra: dict[str, str] | None = None,
+) -> None:
+    """`sluice process FLAGS` exits 2 before connecting, saying `message`, with the
+    environment variable `unset` removed and `extra` added."""
+    env = {k: v for k, v in os.environ.items() if k != unset} | (extra or {})
+    run = subprocess.run(
+        [str(sluice_bin), "process", *flags, "--metrics-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert run.returncode == 2, run.stderr
+    assert message in run.stderr, run.stderr
+
+
 @pytest.mark.parametrize(
     ("flags", "environment", "message"),
     [
@@ -67,16 +88,7 @@ PSEUDONYM_KEY = "a-pseudonym-key-of-some-length"
 def test_a_bad_pseudonymisation_setting_is_refused_naming_it(
     sluice_bin: Path, flags: list[str], environment: dict[str, str], message: str
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "SLUICE_PSEUDONYM_KEY"} | environment
-    run = subprocess.run(
-        [str(sluice_bin), "process", *flags, "--metrics-port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-    )
-    assert run.returncode == 2, run.stderr
-    assert message in run.stderr
+    assert_refused(sluice_bin, flags, message, unset="SLUICE_PSEUDONYM_KEY", extra=environment)
 
 
 def test_a_short_pseudonym_key_is_refused_by_length_without_echoing_it(sluice_bin: Path) -> None:
@@ -125,16 +137,7 @@ def test_an_empty_pseudonymise_list_is_refused_not_taken_as_off(sluice_bin: Path
 def test_a_cassandra_login_without_a_usable_password_is_refused_naming_the_flags(
     sluice_bin: Path, flags: list[str], message: str
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "SLUICE_CQL_PASSWORD"}
-    run = subprocess.run(
-        [str(sluice_bin), "process", *flags, "--metrics-port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=env,
-    )
-    assert run.returncode == 2, run.stderr
-    assert message in run.stderr, run.stderr
+    assert_refused(sluice_bin, flags, message, unset="SLUICE_CQL_PASSWORD")
 
 
 def test_a_cassandra_password_file_is_accepted_and_never_echoed(
